@@ -1,0 +1,203 @@
+import Database from 'better-sqlite3';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { SqliteSource } from '../../../shared/environment.js';
+import type { Artifact } from '../../../shared/manifest.js';
+import type { DrillCheck } from '../../../shared/drill.js';
+import { cancelled, fsError, LifeboatError } from '../errors.js';
+import { expandArtifact, writeArtifact } from '../pipeline.js';
+import { timedCheck } from '../checks.js';
+import type { CaptureContext, CheckContext, SourcePlugin } from './types.js';
+
+const HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Quotes an identifier for SQL: double quotes, inner quotes doubled. */
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Ordinary tables (not SQLite's own, not virtual ones whose module may be missing) with their row counts. */
+export function tableCounts(db: Database.Database): { name: string; rows: number }[] {
+  const names = db
+    .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name`)
+    .pluck()
+    .all() as string[];
+  return names.map((name) => ({ name, rows: Number(db.prepare(`SELECT count(*) FROM ${ident(name)}`).pluck().get()) }));
+}
+
+async function inspect(source: SqliteSource): Promise<{ bytes: number; files: number }> {
+  let stat;
+  try {
+    stat = await fs.stat(source.path);
+  } catch (err) {
+    throw fsError(err, source.path, false) ?? err;
+  }
+  if (!stat.isFile()) {
+    throw new LifeboatError('SOURCE_NOT_SQLITE', `${source.path} is not a file, so it cannot be a SQLite database.`, `Point source "${source.name}" at the database file itself (e.g. data/app.db).`);
+  }
+  const head = Buffer.alloc(16);
+  try {
+    const fh = await fs.open(source.path, 'r');
+    try {
+      await fh.read(head, 0, 16, 0);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw fsError(err, source.path, false) ?? err;
+  }
+  if (!head.equals(HEADER)) {
+    throw new LifeboatError(
+      'SOURCE_NOT_SQLITE',
+      `${source.path} is not a SQLite database (its first bytes are not "SQLite format 3").`,
+      `Check the path of source "${source.name}"; if this file is an asset, back it up with a "files" source instead.`,
+    );
+  }
+  const wal = await fs.stat(`${source.path}-wal`).catch(() => undefined);
+  return { bytes: stat.size + (wal?.size ?? 0), files: 1 };
+}
+
+/**
+ * Takes a consistent snapshot through SQLite's online backup API (the rows that live only in the
+ * `-wal` file are in it), records its tables and row counts, and streams it gzip-compressed into
+ * the set. The live file is opened read-only and never checkpointed.
+ */
+async function capture(ctx: CaptureContext<SqliteSource>): Promise<Artifact[]> {
+  const { source, dir, scratch, signal, progress } = ctx;
+  const snapshot = path.join(scratch, `${source.name}.snapshot.sqlite`);
+  progress.setPhase('snapshot', source.name);
+  let live: Database.Database;
+  try {
+    live = new Database(source.path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw openError(err, source);
+  }
+  let journalMode: string;
+  try {
+    live.pragma('busy_timeout = 10000');
+    journalMode = String(live.pragma('journal_mode', { simple: true }));
+    // A step copies as many pages as it can; between steps a write by another process restarts
+    // the copy, so after the first step the whole database is copied in one step, under one read.
+    await live.backup(snapshot, {
+      progress: () => {
+        if (signal.aborted) return 0;
+        return 1 << 30;
+      },
+    });
+  } catch (err) {
+    throw openError(err, source);
+  } finally {
+    live.close();
+  }
+  if (signal.aborted) throw cancelled();
+
+  const snap = new Database(snapshot, { readonly: true });
+  let details: Omit<Extract<Artifact['details'], { type: 'sqlite' }>, 'rawSize' | 'rawSha256'>;
+  try {
+    details = {
+      type: 'sqlite',
+      pageSize: Number(snap.pragma('page_size', { simple: true })),
+      sqliteVersion: String(snap.prepare('SELECT sqlite_version()').pluck().get()),
+      journalMode,
+      tables: tableCounts(snap),
+    };
+  } finally {
+    snap.close();
+  }
+
+  progress.setPhase('compress', source.name);
+  const file = `${source.name}.sqlite.gz`;
+  const written = await writeArtifact(createReadStream(snapshot, { highWaterMark: 1 << 20 }), path.join(dir, file), {
+    compression: 'gzip',
+    signal,
+    onRawBytes: (n) => progress.addBytes(n),
+  });
+  progress.addFiles(1);
+  await fs.rm(snapshot, { force: true });
+  return [
+    {
+      source: source.name,
+      kind: 'sqlite',
+      file,
+      size: written.size,
+      sha256: written.sha256,
+      compression: 'gzip',
+      encryption: 'none',
+      details: { ...details, rawSize: written.rawSize, rawSha256: written.rawSha256 },
+    },
+  ];
+}
+
+function openError(err: unknown, source: SqliteSource): LifeboatError {
+  if (err instanceof LifeboatError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new LifeboatError('SOURCE_NOT_SQLITE', `${source.path} could not be read as a SQLite database: ${message}.`, 'Check the path, or repair the database with the application that owns it before backing it up.');
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new LifeboatError('SOURCE_READ_FAILED', `${source.path} stayed locked by another program for 10 seconds.`, 'Run the backup again when the application is less busy.');
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_READONLY')) {
+    return new LifeboatError('SOURCE_UNREADABLE', `${source.path} could not be opened: ${message}.`, 'Give the user running Lifeboat read permission on the database and its folder (SQLite needs the -wal and -shm files beside it).');
+  }
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
+    return new LifeboatError('DISK_FULL', `Disk full while taking a snapshot of ${source.path}.`, 'Free space on the backup location\'s disk and run the backup again; nothing was sealed.');
+  }
+  return new LifeboatError('SOURCE_READ_FAILED', `Reading ${source.path} failed: ${message}.`, 'Check that the database is healthy, then run the backup again.');
+}
+
+/** Rebuilds the snapshot in scratch, then proves it opens, passes integrity_check and has its rows. */
+async function check(ctx: CheckContext): Promise<DrillCheck[]> {
+  const checks: DrillCheck[] = [];
+  for (const artifact of ctx.artifacts) {
+    if (artifact.details.type !== 'sqlite') continue;
+    const details = artifact.details;
+    const target = artifact.file;
+    const raw = path.join(ctx.scratch, `${artifact.source}.sqlite`);
+    ctx.progress.setPhase('decompress', artifact.source);
+    const expanded = await timedCheck(checks, target, 'decompresses to the recorded snapshot', async () => {
+      const got = await expandArtifact(path.join(ctx.setDir, artifact.file), raw, artifact.compression, details.rawSize, ctx.signal, (n) => ctx.progress.addBytes(n));
+      if (got.size !== details.rawSize || got.sha256 !== details.rawSha256) {
+        throw new Error(`decompressed to ${got.size} bytes with SHA-256 ${got.sha256.slice(0, 12)}…, the manifest records ${details.rawSize} bytes and ${details.rawSha256.slice(0, 12)}…`);
+      }
+      return `${details.rawSize} bytes, SHA-256 matches`;
+    });
+    if (!expanded) continue;
+    ctx.progress.setPhase('integrity check', artifact.source);
+    let db: Database.Database | undefined;
+    try {
+      const opened = await timedCheck(checks, target, 'opens as SQLite', async () => {
+        db = new Database(raw, { fileMustExist: true });
+        return `SQLite ${String(db.prepare('SELECT sqlite_version()').pluck().get())}, page size ${String(db.pragma('page_size', { simple: true }))}`;
+      });
+      if (!opened || !db) continue;
+      const open = db;
+      await timedCheck(checks, target, 'PRAGMA integrity_check', async () => {
+        const rows = open.pragma('integrity_check') as { integrity_check: string }[];
+        const messages = rows.map((r) => r.integrity_check);
+        if (messages.length !== 1 || messages[0] !== 'ok') throw new Error(messages.slice(0, 5).join('; '));
+        return 'ok';
+      });
+      const present = await timedCheck(checks, target, 'recorded tables present', async () => {
+        const now = new Set(tableCounts(open).map((t) => t.name));
+        const missing = details.tables.filter((t) => !now.has(t.name)).map((t) => t.name);
+        if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
+        return `${details.tables.length} tables`;
+      });
+      if (!present) continue;
+      await timedCheck(checks, target, 'row counts as recorded', async () => {
+        const now = new Map(tableCounts(open).map((t) => [t.name, t.rows]));
+        const wrong = details.tables.filter((t) => now.get(t.name) !== t.rows).map((t) => `${t.name}: ${now.get(t.name)} rows, recorded ${t.rows}`);
+        if (wrong.length) throw new Error(wrong.join('; '));
+        const total = details.tables.reduce((sum, t) => sum + t.rows, 0);
+        return `${total} rows in ${details.tables.length} tables`;
+      });
+    } finally {
+      db?.close();
+    }
+  }
+  return checks;
+}
+
+export const sqlitePlugin: SourcePlugin<SqliteSource> = { kind: 'sqlite', inspect, capture, check };

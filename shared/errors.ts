@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * Every failure that reaches an operator has this shape: what is wrong (`message`) and what to
+ * do next (`hint`). `code` is stable so that doors and scripts can branch on it.
+ */
+export const ErrorShape = z.object({
+  code: z.string(),
+  message: z.string(),
+  hint: z.string(),
+  /** Field paths and their problems, when the input had several at once. */
+  problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorShape = z.infer<typeof ErrorShape>;
+
+/**
+ * How a failure is classed, which decides the CLI's exit code:
+ * `failed` 1 (the operation or a check failed), `input` 2 (bad input or usage),
+ * `refused` 3 (refused for safety: lock held, confirmation missing, target in use).
+ */
+export type ErrorClass = 'failed' | 'input' | 'refused';
+
+export const ERROR_CLASSES = {
+  BAD_ENVIRONMENT: 'input',
+  BAD_ARGUMENT: 'input',
+  UNKNOWN_ENVIRONMENT: 'input',
+  AMBIGUOUS_ENVIRONMENT: 'input',
+  UNKNOWN_SET: 'input',
+  NO_SETS: 'input',
+  SOURCE_MISSING: 'input',
+  SOURCE_UNREADABLE: 'input',
+  SOURCE_NOT_SQLITE: 'input',
+  SOURCE_NOT_FOLDER: 'input',
+  LOCATION_UNWRITABLE: 'input',
+  NEWER_FORMAT: 'input',
+  NOT_A_SET: 'input',
+  SOURCE_CHANGED: 'failed',
+  SOURCE_READ_FAILED: 'failed',
+  DISK_FULL: 'failed',
+  WRITE_FAILED: 'failed',
+  CATALOG_FAILED: 'failed',
+  DRILL_FAILED: 'failed',
+  CANCELLED: 'failed',
+  INTERNAL: 'failed',
+  LOCKED: 'refused',
+} as const satisfies Record<string, ErrorClass>;
+
+export type ErrorCode = keyof typeof ERROR_CLASSES;
+
+export function errorClass(code: string): ErrorClass {
+  return (ERROR_CLASSES as Record<string, ErrorClass>)[code] ?? 'failed';
+}
+
+/** The CLI's documented exit codes. */
+export const EXIT_CODES: Record<ErrorClass | 'ok', number> = { ok: 0, failed: 1, input: 2, refused: 3 };

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { Environment } from './environment.js';
+
+/** The manifest format this Lifeboat writes and the newest it reads. */
+export const MANIFEST_FORMAT = 1;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const iso = z.string().datetime();
+
+/** What the drill needs to prove a SQLite artifact, all taken from the snapshot, not the live file. */
+export const SqliteDetails = z.object({
+  type: z.literal('sqlite'),
+  rawSize: z.number().int().nonnegative(),
+  rawSha256: sha256,
+  pageSize: z.number().int().positive(),
+  sqliteVersion: z.string(),
+  journalMode: z.string(),
+  tables: z.array(z.object({ name: z.string(), rows: z.number().int().nonnegative() })),
+});
+
+/** What the drill needs to prove a folder archive. */
+export const ArchiveDetails = z.object({
+  type: z.literal('archive'),
+  /** Regular files, their bytes, folders and symbolic links in the archive. */
+  fileCount: z.number().int().nonnegative(),
+  totalBytes: z.number().int().nonnegative(),
+  dirCount: z.number().int().nonnegative(),
+  symlinkCount: z.number().int().nonnegative(),
+  /** The file of the per-file index artifact in the same set. */
+  indexFile: z.string(),
+});
+
+/** The per-file index of an archive: one JSON object a line (see docs/FORMAT.md). */
+export const FileIndexDetails = z.object({
+  type: z.literal('file-index'),
+  entries: z.number().int().nonnegative(),
+});
+
+export const ArtifactDetails = z.discriminatedUnion('type', [SqliteDetails, ArchiveDetails, FileIndexDetails]);
+export type ArtifactDetails = z.infer<typeof ArtifactDetails>;
+
+export const Artifact = z.object({
+  /** The source's name in the environment, and its kind. */
+  source: z.string(),
+  kind: z.string(),
+  file: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/),
+  size: z.number().int().nonnegative(),
+  sha256,
+  compression: z.enum(['gzip', 'none']),
+  encryption: z.enum(['none']),
+  details: ArtifactDetails,
+});
+export type Artifact = z.infer<typeof Artifact>;
+
+export const Manifest = z.object({
+  format: z.number().int().positive(),
+  id: z.string(),
+  app: z.string(),
+  env: z.string(),
+  /** Why the set exists beyond a plain backup, e.g. `pre-restore`. */
+  label: z.string().nullable(),
+  tool: z.object({ name: z.literal('lifeboat'), version: z.string() }),
+  host: z.string(),
+  startedAt: iso,
+  finishedAt: iso,
+  /** The environment as it was configured for this run, so a new workstation can adopt it. */
+  environment: Environment,
+  artifacts: z.array(Artifact),
+  /**
+   * The SHA-256 of the canonical body (every field but this one, keys sorted, no spaces).
+   * It catches accidents such as a flipped byte, not tampering: anyone can recompute it.
+   */
+  integrity: z.object({ method: z.literal('sha256'), digest: sha256 }),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+/** `{app}_{env}_{YYYYMMDD}_{HHMMSS}` with `_{n}` when two sets land in one second. */
+export const SET_ID = /^([a-z0-9][a-z0-9-]*)_([a-z0-9][a-z0-9-]*)_(\d{8})_(\d{6})(?:_(\d+))?$/;
