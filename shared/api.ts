@@ -82,7 +82,7 @@ function method<A extends z.ZodType, R extends z.ZodType>(args: A, result: R) {
 export const api = {
   'env.list': method(z.object({}), z.array(EnvironmentSummary)),
   'env.get': method(z.object({ env: envRef }), Environment),
-  'env.save': method(z.object({ environment: z.unknown() }), Environment),
+  'env.save': method(z.object({ environment: z.unknown(), baseDir: z.string().optional() }), Environment),
   'backup.run': method(z.object({ env: envRef }), BackupResult),
   'sets.list': method(z.object({ env: envRef }), z.array(SetSummary)),
   'drill.run': method(z.object({ env: envRef, set: z.string().optional() }), DrillReport),

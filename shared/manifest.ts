@@ -29,6 +29,7 @@ export const ArchiveDetails = z.object({
   /** The file of the per-file index artifact in the same set. */
   indexFile: z.string(),
 });
+export type ArchiveDetails = z.infer<typeof ArchiveDetails>;
 
 /** The per-file index of an archive: one JSON object a line (see docs/FORMAT.md). */
 export const FileIndexDetails = z.object({

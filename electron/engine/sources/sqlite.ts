@@ -7,6 +7,7 @@ import type { DrillCheck } from '../../../shared/drill.js';
 import { cancelled, fsError, LifeboatError } from '../errors.js';
 import { expandArtifact, writeArtifact } from '../pipeline.js';
 import { timedCheck } from '../checks.js';
+import { count } from '../../../shared/format.js';
 import type { CaptureContext, CheckContext, SourcePlugin } from './types.js';
 
 const HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -76,12 +77,13 @@ async function capture(ctx: CaptureContext<SqliteSource>): Promise<Artifact[]> {
   try {
     live.pragma('busy_timeout = 10000');
     journalMode = String(live.pragma('journal_mode', { simple: true }));
-    // A step copies as many pages as it can; between steps a write by another process restarts
-    // the copy, so after the first step the whole database is copied in one step, under one read.
+    // Between steps a write by another process restarts the copy, so after the first step the
+    // whole database is copied in one step, under one read. Throwing here ends the backup (a
+    // returned 0 would mean "copy no pages" and spin for ever).
     await live.backup(snapshot, {
       progress: () => {
-        if (signal.aborted) return 0;
-        return 1 << 30;
+        if (signal.aborted) throw cancelled();
+        return 0x7fffffff;
       },
     });
   } catch (err) {
@@ -183,7 +185,7 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
         const now = new Set(tableCounts(open).map((t) => t.name));
         const missing = details.tables.filter((t) => !now.has(t.name)).map((t) => t.name);
         if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
-        return `${details.tables.length} tables`;
+        return count(details.tables.length, 'table');
       });
       if (!present) continue;
       await timedCheck(checks, target, 'row counts as recorded', async () => {
@@ -191,7 +193,7 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
         const wrong = details.tables.filter((t) => now.get(t.name) !== t.rows).map((t) => `${t.name}: ${now.get(t.name)} rows, recorded ${t.rows}`);
         if (wrong.length) throw new Error(wrong.join('; '));
         const total = details.tables.reduce((sum, t) => sum + t.rows, 0);
-        return `${total} rows in ${details.tables.length} tables`;
+        return `${count(total, 'row')} in ${count(details.tables.length, 'table')}`;
       });
     } finally {
       db?.close();

@@ -1,0 +1,212 @@
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { EXIT_CODES, errorClass, type ErrorShape } from '../shared/errors.js';
+import { formatBytes, formatDuration } from '../shared/format.js';
+import type { MethodName, ResultOf } from '../shared/api.js';
+import type { Progress } from '../shared/progress.js';
+import { Engine } from './engine/engine.js';
+import { LifeboatError, toErrorShape } from './engine/errors.js';
+import { lifeboatHome } from './engine/home.js';
+
+/**
+ * The command-line door: parses words into a contract call, prints the result for a person or as
+ * one JSON document (`--json`), and maps failures to the documented exit codes. No logic lives here.
+ */
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Common {
+  json?: boolean;
+}
+
+/** Runs one contract call with cancellation on Ctrl-C and progress on a terminal. */
+async function call<M extends MethodName>(method: M, args: unknown, opts: Common, print: (r: ResultOf<M>) => void): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) process.exit(130);
+    err('Cancelling… (the partial work is being removed)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let engine: Engine | undefined;
+  try {
+    engine = new Engine(lifeboatHome(), 'cli');
+    const showProgress = !opts.json && process.stderr.isTTY;
+    const result = await engine.call(method, args, { signal: controller.signal, onProgress: showProgress ? drawProgress : undefined });
+    if (showProgress) process.stderr.write('\r\x1b[K');
+    if (opts.json) out(JSON.stringify(result, null, 2));
+    else print(result);
+    if (method === 'drill.run' && !(result as ResultOf<'drill.run'>).passed) process.exitCode = EXIT_CODES.failed;
+  } catch (e) {
+    report(toErrorShape(e), opts);
+  } finally {
+    engine?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function report(shape: ErrorShape, opts: Common): void {
+  if (opts.json) out(JSON.stringify({ error: shape }, null, 2));
+  err(`Error: ${shape.message}`);
+  err(`Hint: ${shape.hint}`);
+  process.exitCode = EXIT_CODES[errorClass(shape.code)];
+}
+
+function drawProgress(p: Progress): void {
+  const pct = p.bytesTotal ? Math.floor((100 * p.bytesDone) / p.bytesTotal) : 0;
+  const left = p.secondsLeft === null ? '' : `, ${formatDuration(p.secondsLeft * 1000)} left`;
+  process.stderr.write(`\r\x1b[K${p.phase}${p.source ? ` ${p.source}` : ''}: ${pct}% · ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)} · ${p.filesDone}/${p.filesTotal} files · ${formatBytes(p.bytesPerSecond)}/s${left}`);
+}
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new LifeboatError('BAD_ARGUMENT', `Cannot read ${file}: ${(e as Error).message}.`, 'Give the path of an environment file (JSON).');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new LifeboatError('BAD_ENVIRONMENT', `${file} is not valid JSON: ${(e as Error).message}.`, 'Fix the JSON syntax (a linter or `python3 -m json.tool FILE` shows where) and import again.');
+  }
+}
+
+const json = () => new Option('--json', 'print one JSON document on stdout');
+const program = new Command('lifeboat')
+  .description('Back up, drill and restore the local data of applications.')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  .showHelpAfterError('(run lifeboat --help for the commands)');
+
+const envCmd = program.command('env').description('manage environments');
+envCmd
+  .command('import')
+  .argument('<file>', 'environment file (JSON)')
+  .description('create or replace the environment of that name from a file')
+  .addOption(json())
+  .action(async (file: string, o: Common) => {
+    const abs = path.resolve(file);
+    let environment: unknown;
+    try {
+      environment = readJsonFile(abs);
+    } catch (e) {
+      return report(toErrorShape(e), o);
+    }
+    await call('env.save', { environment, baseDir: path.dirname(abs) }, o, (env) => out(`Imported environment ${env.app}/${env.name} (${env.protection}): ${env.sources.length} sources, sets go to ${env.location}`));
+  });
+envCmd
+  .command('export')
+  .argument('<name>', 'environment name or app/name')
+  .option('--out <file>', 'write to a file instead of standard output')
+  .description('write an environment back as a file')
+  .action(async (name: string, o: { out?: string }) => {
+    await call('env.get', { env: name }, { json: false }, (env) => {
+      const text = `${JSON.stringify(env, null, 2)}\n`;
+      if (o.out) writeFileSync(o.out, text, { mode: 0o600 });
+      else process.stdout.write(text);
+    });
+  });
+envCmd
+  .command('list')
+  .description('list environments')
+  .addOption(json())
+  .action(async (o: Common) => {
+    await call('env.list', {}, o, (list) => {
+      if (!list.length) return out('No environments yet. Import one with: lifeboat env import FILE');
+      for (const e of list) out(`${e.key.padEnd(28)} ${e.protection.padEnd(10)} ${String(e.sets).padStart(4)} sets  last backup ${e.lastBackupAt ?? 'never'}  ${e.location}`);
+    });
+  });
+envCmd
+  .command('show')
+  .argument('<name>', 'environment name or app/name')
+  .addOption(json())
+  .description('show an environment')
+  .action(async (name: string, o: Common) => {
+    await call('env.get', { env: name }, o, (env) => out(JSON.stringify(env, null, 2)));
+  });
+
+program
+  .command('backup')
+  .description('back up every source of an environment into a new sealed set')
+  .requiredOption('--env <name>', 'environment name or app/name')
+  .addOption(json())
+  .action(async (o: Common & { env: string }) => {
+    await call('backup.run', { env: o.env }, o, (r) => {
+      for (const c of r.cleaned) out(`Cleaned up ${c}.`);
+      out(`Backup ${r.id} sealed: ${r.artifacts.length} artifacts, ${formatBytes(r.sizeBytes)} in ${formatDuration(r.durationMs)}.`);
+      out(`  ${r.path}`);
+      out(`Check it restores with: lifeboat drill --env ${o.env} --set ${r.id}`);
+    });
+  });
+
+program
+  .command('list')
+  .description('list the backup sets of an environment, newest first')
+  .requiredOption('--env <name>', 'environment name or app/name')
+  .addOption(json())
+  .action(async (o: Common & { env: string }) => {
+    await call('sets.list', { env: o.env }, o, (sets) => {
+      if (!sets.length) return out(`No backup sets yet. Make one with: lifeboat backup --env ${o.env}`);
+      for (const s of sets) {
+        const drill = s.drill ? (s.drill.passed ? 'drill PASS' : 'drill FAIL') : 'not drilled';
+        out(`${s.id.padEnd(36)} ${formatBytes(s.sizeBytes).padStart(9)} ${formatDuration(s.durationMs).padStart(10)}  ${drill}${s.label ? `  [${s.label}]` : ''}`);
+      }
+    });
+  });
+
+program
+  .command('drill')
+  .description('prove a backup set restores, without touching live data')
+  .requiredOption('--env <name>', 'environment name or app/name')
+  .addOption(new Option('--set <id>', 'the set to drill').conflicts('latest'))
+  .option('--latest', 'drill the newest set (the default)')
+  .addOption(json())
+  .action(async (o: Common & { env: string; set?: string }) => {
+    await call('drill.run', { env: o.env, set: o.set }, o, (r) => {
+      for (const c of r.checks) out(`${c.status === 'PASS' ? 'PASS' : 'FAIL'}  ${c.target} — ${c.name}: ${c.reason} (${formatDuration(c.durationMs)})`);
+      const failed = r.checks.filter((c) => c.status === 'FAIL').length;
+      out(r.passed ? `Drill of ${r.setId} passed: ${r.checks.length} checks in ${formatDuration(r.durationMs)}.` : `Drill of ${r.setId} FAILED: ${failed} of ${r.checks.length} checks failed. Do not restore from this set.`);
+    });
+  });
+
+program
+  .command('catalog')
+  .description("Lifeboat's own catalog")
+  .command('rebuild')
+  .description('rescan every backup location (and folders given) and index every sealed set')
+  .option('--location <dir...>', 'also adopt the environments found in these backup folders')
+  .addOption(json())
+  .action(async (o: Common & { location?: string[] }) => {
+    await call('catalog.rebuild', { locations: o.location ?? [] }, o, (r) => {
+      for (const a of r.adoptedEnvironments) out(`Adopted environment ${a} from its backup sets.`);
+      out(`Catalog rebuilt: ${r.environments.length} environments, ${r.sets} sets (${r.added} added, ${r.removed} no longer on disk).`);
+      for (const u of r.unreadable) out(`Not a readable set: ${u.path}: ${u.message}`);
+    });
+  });
+
+program
+  .command('activity')
+  .description('show the activity log')
+  .option('--env <name>', 'only this environment')
+  .option('--limit <n>', 'how many entries', '50')
+  .addOption(json())
+  .action(async (o: Common & { env?: string; limit: string }) => {
+    await call('activity.list', { env: o.env, limit: Number(o.limit) }, o, (entries) => {
+      for (const a of entries) out(`${a.at}  ${(a.env ?? '-').padEnd(20)} ${a.action.padEnd(16)} ${a.outcome.padEnd(9)} ${a.door.padEnd(4)} ${a.summary}`);
+    });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : EXIT_CODES.input;
+  } else {
+    report(toErrorShape(e), { json: process.argv.includes('--json') });
+  }
+}

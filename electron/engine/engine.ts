@@ -1,0 +1,233 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { api, type Api, type MethodName, type ResultOf } from '../../shared/api.js';
+import { environmentKey, type Environment } from '../../shared/environment.js';
+import type { Progress } from '../../shared/progress.js';
+import { runBackup } from './backup.js';
+import { Catalog } from './catalog.js';
+import { runDrill } from './drill.js';
+import { parseEnvironment } from './environment-file.js';
+import { LifeboatError, toErrorShape } from './errors.js';
+import { readManifest } from './manifest.js';
+import { isSetOf, SET_ID_PATTERN } from './set-id.js';
+
+/** What every call carries besides its arguments. */
+export interface CallContext {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+type Handlers = { [M in MethodName]: (args: z.output<Api[M]['args']>, ctx: CallContext) => Promise<ResultOf<M>> };
+
+/**
+ * The engine behind every door. Doors call `call(method, rawArgs)`: the arguments are parsed with
+ * the contract's schema here, before any work, so no door can skip validation.
+ */
+export class Engine {
+  readonly catalog: Catalog;
+
+  constructor(readonly home: string, readonly door: string) {
+    this.catalog = new Catalog(home);
+  }
+
+  close(): void {
+    this.catalog.close();
+  }
+
+  async call<M extends MethodName>(method: M, rawArgs: unknown, ctx: CallContext = {}): Promise<ResultOf<M>> {
+    const spec = api[method];
+    if (!spec) throw new LifeboatError('BAD_ARGUMENT', `Unknown method ${String(method)}.`, 'Use a method of the contract in shared/api.ts.');
+    const parsed = spec.args.safeParse(rawArgs ?? {});
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(arguments)', message: i.message }));
+      throw new LifeboatError('BAD_ARGUMENT', `Bad arguments for ${method}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}.`, 'Correct the arguments and try again.', problems);
+    }
+    const handler = this.handlers[method] as (args: unknown, ctx: CallContext) => Promise<ResultOf<M>>;
+    return handler(parsed.data, ctx);
+  }
+
+  /** Resolves `prod` (when unique) or `app/prod` to one environment. */
+  environment(ref: string): Environment {
+    const found = this.catalog.findEnvironments(ref);
+    if (found.length === 1) return found[0]!;
+    if (found.length === 0) {
+      const known = this.catalog.environments().map(environmentKey);
+      throw new LifeboatError('UNKNOWN_ENVIRONMENT', `There is no environment "${ref}".`, known.length ? `Known environments: ${known.join(', ')}.` : 'Import one first: lifeboat env import FILE (or run `lifeboat catalog rebuild --location DIR` to adopt an existing backup folder).');
+    }
+    throw new LifeboatError('AMBIGUOUS_ENVIRONMENT', `"${ref}" names ${found.length} environments: ${found.map(environmentKey).join(', ')}.`, `Name it with its app: --env ${environmentKey(found[0]!)}.`);
+  }
+
+  /** Brings the catalog's index of one environment's sets in line with its backup folder. */
+  async syncSets(env: Environment): Promise<{ added: number; removed: number; unreadable: { path: string; message: string }[] }> {
+    const key = environmentKey(env);
+    const known = this.catalog.setIds(key);
+    let names: string[];
+    try {
+      names = (await fs.readdir(env.location)).filter((n) => isSetOf(n, env.app, env.name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') names = [];
+      else throw new LifeboatError('LOCATION_UNWRITABLE', `The backup location ${env.location} cannot be listed: ${(err as Error).message}.`, 'Check that the disk is mounted and readable; nothing was changed.');
+    }
+    let added = 0;
+    const unreadable: { path: string; message: string }[] = [];
+    for (const name of names) {
+      if (known.delete(name)) continue;
+      const dir = path.join(env.location, name);
+      const read = await readManifest(dir);
+      if (!read.ok) {
+        unreadable.push({ path: dir, message: read.error.message });
+        continue;
+      }
+      this.catalog.upsertSet(read.manifest, dir);
+      added++;
+    }
+    for (const gone of known) this.catalog.removeSet(gone);
+    return { added, removed: known.size, unreadable };
+  }
+
+  /** The folder of a set by id, or of the newest sealed set when no id is given. */
+  async setPath(env: Environment, id: string | undefined): Promise<string> {
+    await this.syncSets(env);
+    const sets = this.catalog.sets(environmentKey(env));
+    if (!id || id === 'latest') {
+      if (!sets[0]) throw new LifeboatError('NO_SETS', `${environmentKey(env)} has no backup sets in ${env.location}.`, `Make one first: lifeboat backup --env ${env.name}.`);
+      return sets[0].path;
+    }
+    if (!SET_ID_PATTERN.test(id) || !isSetOf(id, env.app, env.name)) {
+      throw new LifeboatError('UNKNOWN_SET', `"${id}" is not a set id of ${environmentKey(env)}.`, `Set ids look like ${env.app}_${env.name}_20261122_020000; list them with: lifeboat list --env ${env.name}.`);
+    }
+    const found = sets.find((s) => s.id === id);
+    if (found) return found.path;
+    // Not indexed: maybe unreadable; the drill will say why.
+    const dir = path.join(env.location, id);
+    if (await fs.stat(dir).then((s) => s.isDirectory(), () => false)) return dir;
+    throw new LifeboatError('UNKNOWN_SET', `There is no set ${id} in ${env.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+  }
+
+  private readonly handlers: Handlers = {
+    'env.list': async () => {
+      return this.catalog.environments().map((env) => {
+        const key = environmentKey(env);
+        const sets = this.catalog.sets(key);
+        return {
+          key,
+          app: env.app,
+          name: env.name,
+          protection: env.protection,
+          location: env.location,
+          sources: env.sources.length,
+          sets: sets.length,
+          lastBackupAt: sets[0]?.finishedAt ?? null,
+          lastDrill: this.catalog.lastDrill(key),
+        };
+      });
+    },
+    'env.get': async ({ env }) => this.environment(env),
+    'env.save': async ({ environment, baseDir }) => {
+      const env = parseEnvironment(environment, baseDir ?? process.cwd());
+      this.catalog.saveEnvironment(env);
+      this.catalog.addActivity({ env: environmentKey(env), action: 'env.save', door: this.door, outcome: 'success', summary: `Saved environment ${environmentKey(env)} with ${env.sources.length} sources` });
+      return env;
+    },
+    'backup.run': async ({ env: ref }, ctx) => {
+      const env = this.environment(ref);
+      const key = environmentKey(env);
+      try {
+        const sealed = await runBackup(env, { door: this.door, signal: ctx.signal, onProgress: ctx.onProgress });
+        this.catalog.upsertSet(sealed.manifest, sealed.path);
+        const size = sealed.manifest.artifacts.reduce((n, a) => n + a.size, 0);
+        const durationMs = Date.parse(sealed.manifest.finishedAt) - Date.parse(sealed.manifest.startedAt);
+        this.catalog.addActivity({ env: key, action: 'backup', door: this.door, outcome: 'success', summary: `Sealed ${sealed.manifest.id}: ${sealed.manifest.artifacts.length} artifacts, ${size} bytes`, detail: { id: sealed.manifest.id, cleaned: sealed.cleaned } });
+        return {
+          id: sealed.manifest.id,
+          path: sealed.path,
+          env: key,
+          sizeBytes: size,
+          durationMs,
+          artifacts: sealed.manifest.artifacts.map((a) => ({ file: a.file, size: a.size, sha256: a.sha256 })),
+          cleaned: sealed.cleaned,
+        };
+      } catch (err) {
+        const shape = toErrorShape(err);
+        const outcome = shape.code === 'LOCKED' ? 'refused' : shape.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        this.catalog.addActivity({ env: key, action: 'backup', door: this.door, outcome, summary: shape.message, detail: shape });
+        throw err;
+      }
+    },
+    'sets.list': async ({ env: ref }) => {
+      const env = this.environment(ref);
+      await this.syncSets(env);
+      return this.catalog.sets(environmentKey(env));
+    },
+    'drill.run': async ({ env: ref, set }, ctx) => {
+      const env = this.environment(ref);
+      const key = environmentKey(env);
+      const dir = await this.setPath(env, set);
+      const report = await runDrill(dir, { envKey: key, scratchRoot: path.join(this.home, 'scratch'), signal: ctx.signal, onProgress: ctx.onProgress });
+      this.catalog.recordDrill(key, report);
+      const failed = report.checks.filter((c) => c.status === 'FAIL');
+      this.catalog.addActivity({
+        env: key,
+        action: 'drill',
+        door: this.door,
+        outcome: report.passed ? 'success' : 'failed',
+        summary: report.passed ? `Drill of ${report.setId} passed ${report.checks.length} checks` : `Drill of ${report.setId} failed: ${failed.map((c) => `${c.target}: ${c.name}`).join('; ')}`,
+      });
+      return report;
+    },
+    'catalog.rebuild': async ({ locations }) => {
+      const adopted: string[] = [];
+      const unreadable: { path: string; message: string }[] = [];
+      for (const location of locations.map((l) => path.resolve(l))) {
+        for (const env of await environmentsIn(location, unreadable)) {
+          const key = environmentKey(env);
+          if (this.catalog.findEnvironments(key).length === 0) {
+            this.catalog.saveEnvironment(env);
+            adopted.push(key);
+          }
+        }
+      }
+      let added = 0;
+      let removed = 0;
+      const environments = this.catalog.environments();
+      for (const env of environments) {
+        const r = await this.syncSets(env);
+        added += r.added;
+        removed += r.removed;
+        unreadable.push(...r.unreadable);
+      }
+      const sets = environments.reduce((n, env) => n + this.catalog.sets(environmentKey(env)).length, 0);
+      this.catalog.addActivity({ env: null, action: 'catalog.rebuild', door: this.door, outcome: 'success', summary: `Rescanned ${environments.length} environments: ${sets} sets, ${added} added, ${removed} gone` });
+      return { environments: environments.map(environmentKey), adoptedEnvironments: adopted, sets, added, removed, unreadable };
+    },
+    'activity.list': async ({ env, limit }) => {
+      const key = env ? environmentKey(this.environment(env)) : undefined;
+      return this.catalog.activity(key, limit);
+    },
+  };
+}
+
+/**
+ * The environments recorded in the newest readable manifest of each app/env found in a folder:
+ * how a new workstation adopts an old backup folder.
+ */
+async function environmentsIn(location: string, unreadable: { path: string; message: string }[]): Promise<Environment[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(location);
+  } catch (err) {
+    throw new LifeboatError('BAD_ARGUMENT', `${location} cannot be listed: ${(err as Error).message}.`, 'Give the folder that holds the backup sets (the environment\'s location).');
+  }
+  const newest = new Map<string, { stamp: string; env: Environment }>();
+  for (const name of names.filter((n) => SET_ID_PATTERN.test(n)).sort()) {
+    const read = await readManifest(path.join(location, name));
+    if (!read.ok) {
+      unreadable.push({ path: path.join(location, name), message: read.error.message });
+      continue;
+    }
+    const env = { ...read.manifest.environment, location };
+    newest.set(environmentKey(env), { stamp: read.manifest.startedAt, env });
+  }
+  return [...newest.values()].map((v) => v.env);
+}

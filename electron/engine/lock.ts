@@ -1,0 +1,66 @@
+import Database from 'better-sqlite3';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LifeboatError } from './errors.js';
+import { writeFileAtomic } from './durable.js';
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  operation: string;
+  door: string;
+  startedAt: string;
+}
+
+export interface HeldLock {
+  /** A holder whose run was killed and whose lock this one cleared, if any. */
+  cleared: LockHolder | null;
+  release(): Promise<void>;
+}
+
+/**
+ * One lock per environment, in its backup location, so every door and every process sees it.
+ * The lock itself is an exclusive SQLite transaction on `.lifeboat-<app>_<env>.lock`: the kernel
+ * releases it when its process dies, even under `kill -9`, so a killed run never blocks the next.
+ * Beside it, `.lifeboat-<app>_<env>.holder` names the holder for the refusal message; a holder file
+ * found by a run that got the lock was left by a killed run, and is reported as cleared.
+ */
+export async function acquireLock(location: string, envKey: string, holder: Omit<LockHolder, 'pid' | 'host' | 'startedAt'>): Promise<HeldLock> {
+  const base = path.join(location, `.lifeboat-${envKey.replace('/', '_')}`);
+  const holderFile = `${base}.holder`;
+  const db = new Database(`${base}.lock`);
+  try {
+    db.pragma('busy_timeout = 0');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    db.close();
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
+    const other = await readHolder(holderFile);
+    const who = other ? `${other.operation} started ${other.startedAt} by process ${other.pid} on ${other.host} (${other.door})` : 'another Lifeboat process';
+    throw new LifeboatError('LOCKED', `${envKey} is busy: a ${who} holds its lock.`, 'Wait for that run to finish, then try again. Only one backup or restore of an environment runs at a time.');
+  }
+  const cleared = await readHolder(holderFile);
+  const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), ...holder };
+  await writeFileAtomic(holderFile, JSON.stringify(me));
+  let released = false;
+  return {
+    cleared,
+    async release() {
+      if (released) return;
+      released = true;
+      await fs.rm(holderFile, { force: true });
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  };
+}
+
+async function readHolder(file: string): Promise<LockHolder | null> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as LockHolder;
+  } catch {
+    return null;
+  }
+}

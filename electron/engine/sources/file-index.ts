@@ -1,0 +1,138 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { writeArtifact, type WrittenArtifact } from '../pipeline.js';
+
+/** The index format this Lifeboat writes and the newest it reads. */
+export const INDEX_FORMAT = 1;
+
+const common = {
+  path: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  /** Modification time in milliseconds since the epoch. */
+  mtime: z.number(),
+  /** Permission bits (`mode & 0o7777`). */
+  mode: z.number().int().nonnegative(),
+};
+
+/** One line of the index after its header: an archive entry, in archive order. */
+export const IndexEntry = z.discriminatedUnion('type', [
+  z.object({ ...common, type: z.literal('file'), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex') }),
+  z.object({ ...common, type: z.literal('dir') }),
+  z.object({ ...common, type: z.literal('symlink'), target: z.string().min(1) }),
+]);
+export type IndexEntry = z.infer<typeof IndexEntry>;
+
+/** The first line of the index: which format, which source and the folder it was taken from. */
+export const IndexHeader = z.object({ format: z.number().int().positive(), source: z.string(), root: z.string() });
+export type IndexHeader = z.infer<typeof IndexHeader>;
+
+/**
+ * Writes the index as an uncompressed artifact (one JSON object a line, header first, keys in a
+ * fixed order) through the same fsynced, hashed pipeline as every other artifact.
+ */
+export function writeIndex(dest: string, header: IndexHeader, entries: IndexEntry[], signal?: AbortSignal): Promise<WrittenArtifact> {
+  function* lines(): Generator<Buffer> {
+    yield Buffer.from(`${JSON.stringify({ format: header.format, source: header.source, root: header.root })}\n`);
+    for (const e of entries) {
+      const extra = e.type === 'file' ? { sha256: e.sha256 } : e.type === 'symlink' ? { target: e.target } : {};
+      yield Buffer.from(`${JSON.stringify({ path: e.path, type: e.type, size: e.size, mtime: e.mtime, mode: e.mode, ...extra })}\n`);
+    }
+  }
+  return writeArtifact(Readable.from(lines(), { objectMode: false }), dest, { compression: 'none', signal });
+}
+
+/**
+ * Reads and validates a whole index. Throws an Error naming the first bad line (not JSON, a
+ * missing field, a path listed twice) or a format newer than this Lifeboat reads.
+ */
+export async function readIndex(file: string, signal?: AbortSignal): Promise<{ header: IndexHeader; entries: IndexEntry[] }> {
+  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8', signal }), crlfDelay: Infinity });
+  let header: IndexHeader | undefined;
+  const entries: IndexEntry[] = [];
+  const seen = new Set<string>();
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new Error(`line ${n} is not JSON: ${line.slice(0, 80)}`);
+    }
+    const parsed = (header ? IndexEntry : IndexHeader).safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`line ${n} is not a valid ${header ? 'entry' : 'header'}: ${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}`);
+    }
+    if (!header) {
+      header = parsed.data as IndexHeader;
+      if (header.format > INDEX_FORMAT) throw new Error(`the index was made by a newer Lifeboat (format ${header.format}); update Lifeboat to read it`);
+      continue;
+    }
+    const entry = parsed.data as IndexEntry;
+    if (seen.has(entry.path)) throw new Error(`line ${n} lists ${entry.path} a second time`);
+    seen.add(entry.path);
+    entries.push(entry);
+  }
+  if (!header) throw new Error('the index is empty (no header line)');
+  return { header, entries };
+}
+
+/** What an extraction found: files with their size and SHA-256, folders, and links with their targets. */
+export interface Listing {
+  files: Map<string, { size: number; sha256: string }>;
+  dirs: Set<string>;
+  links: Map<string, string>;
+}
+
+/**
+ * Differences between an archive's listing and its index, each a list of paths an operator can
+ * read. A missing file is also in `wrongContent` and a missing link in `wrongTarget`, so no
+ * check of hashes or targets passes over an entry it could not see.
+ */
+export interface IndexDiff {
+  missing: string[];
+  extra: string[];
+  wrongType: string[];
+  wrongContent: string[];
+  wrongTarget: string[];
+}
+
+function typeIn(listing: Listing, p: string): IndexEntry['type'] | undefined {
+  if (listing.files.has(p)) return 'file';
+  if (listing.dirs.has(p)) return 'dir';
+  if (listing.links.has(p)) return 'symlink';
+  return undefined;
+}
+
+/** Compares every index entry with what the archive held: presence, kind, size and hash, link target. */
+export function diffIndex(entries: IndexEntry[], listing: Listing): IndexDiff {
+  const diff: IndexDiff = { missing: [], extra: [], wrongType: [], wrongContent: [], wrongTarget: [] };
+  const indexed = new Set<string>();
+  for (const e of entries) {
+    indexed.add(e.path);
+    const got = typeIn(listing, e.path);
+    if (!got) {
+      diff.missing.push(e.path);
+      if (e.type === 'file') diff.wrongContent.push(`${e.path} (missing)`);
+      if (e.type === 'symlink') diff.wrongTarget.push(`${e.path} (missing)`);
+    }
+    else if (got !== e.type) diff.wrongType.push(`${e.path} (${got}, indexed as ${e.type})`);
+    else if (e.type === 'file') {
+      const f = listing.files.get(e.path);
+      if (f && (f.size !== e.size || f.sha256 !== e.sha256)) diff.wrongContent.push(`${e.path} (${f.size} bytes, SHA-256 ${f.sha256.slice(0, 12)}…; indexed ${e.size} bytes, ${e.sha256.slice(0, 12)}…)`);
+    } else if (e.type === 'symlink' && listing.links.get(e.path) !== e.target) {
+      diff.wrongTarget.push(`${e.path} -> ${listing.links.get(e.path) ?? ''} (indexed -> ${e.target})`);
+    }
+  }
+  for (const p of [...listing.files.keys(), ...listing.dirs, ...listing.links.keys()]) if (!indexed.has(p)) diff.extra.push(p);
+  return diff;
+}
+
+/** The first few items of a list by name, and how many more: what an operator can act on. */
+export function firstFew(items: string[], n = 5): string {
+  const shown = items.slice(0, n).join(', ');
+  return items.length > n ? `${shown} and ${items.length - n} more` : shown;
+}

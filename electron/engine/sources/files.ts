@@ -1,0 +1,319 @@
+import { TarArchive, type EntryData } from 'archiver';
+import { Unpack, type ReadEntry } from 'tar';
+import { constants, createReadStream, promises as fs, type Stats } from 'node:fs';
+import { once } from 'node:events';
+import { PassThrough, pipeline as pipeCallback, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import path from 'node:path';
+import type { FilesSource } from '../../../shared/environment.js';
+import type { Artifact, ArchiveDetails } from '../../../shared/manifest.js';
+import type { DrillCheck } from '../../../shared/drill.js';
+import { cancelled, fsError, LifeboatError, throwIfAborted } from '../errors.js';
+import { ByteLimit, HashTap, writeArtifact } from '../pipeline.js';
+import { timedCheck } from '../checks.js';
+import { walk, type WalkEntry } from './walk.js';
+import { diffIndex, firstFew, INDEX_FORMAT, readIndex, writeIndex, type IndexEntry, type Listing } from './file-index.js';
+import type { CaptureContext, CheckContext, SourcePlugin, SourceEstimate } from './types.js';
+
+const noop = () => {};
+const sizeOf = (l: Listing) => [...l.files.values()].reduce((sum, f) => sum + f.size, 0);
+
+/** archiver passes extra fields straight to tar-stream: `linkname` for links, `pax` records. */
+type TarEntry = EntryData & { linkname?: string; pax: Record<string, string> };
+
+function changed(source: FilesSource, rel: string, why: string): LifeboatError {
+  return new LifeboatError('SOURCE_CHANGED', `${rel} in source "${source.name}" (${source.path}) changed while it was being backed up: ${why}.`, `Pause the application that writes it, or exclude "${rel}" from source "${source.name}", then back up again.`);
+}
+
+async function inspect(source: FilesSource, signal: AbortSignal): Promise<SourceEstimate> {
+  let st: Stats;
+  try {
+    st = await fs.stat(source.path);
+  } catch (err) {
+    throw fsError(err, source.path, false) ?? err;
+  }
+  if (!st.isDirectory()) {
+    throw new LifeboatError('SOURCE_NOT_FOLDER', `${source.path} is not a folder.`, `Point source "${source.name}" at the folder that holds the files; a single SQLite database belongs in a "sqlite" source.`);
+  }
+  try {
+    await fs.access(source.path, constants.R_OK | constants.X_OK);
+  } catch {
+    throw new LifeboatError('SOURCE_UNREADABLE', `No permission to list the folder ${source.path}.`, 'Give the user running Lifeboat read and execute (list) permission on it, e.g. chmod u+rx.');
+  }
+  const entries = await walk(source.path, source, source.name, signal);
+  return entries.reduce((t, e) => (e.type === 'file' ? { bytes: t.bytes + e.size, files: t.files + 1 } : t), { bytes: 0, files: 0 });
+}
+
+/** Reads one file into the archive once: hashes and counts it, and fails if it changes while read. */
+class FileRead extends HashTap {
+  constructor(private readonly abs: string, private readonly before: Stats, private readonly fail: (why: string) => LifeboatError, onBytes: (n: number) => void) {
+    super(onBytes);
+  }
+  override _transform(chunk: Buffer, enc: BufferEncoding, done: TransformCallback): void {
+    if (this.bytes + chunk.length > this.before.size) return done(this.fail(`it grew past the ${this.before.size} bytes it had when reading began`));
+    super._transform(chunk, enc, done);
+  }
+  override _flush(done: TransformCallback): void {
+    const b = this.before;
+    fs.lstat(this.abs).then(
+      (a) => done(a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && this.bytes === b.size ? null : this.fail(`${this.bytes} bytes were read, it now has ${a.size} and another modification time or inode`)),
+      () => done(this.fail('it disappeared')),
+    );
+  }
+}
+
+/** Appends one entry and waits until archiver has written it, or until something upstream fails. */
+async function append(archive: TarArchive, input: Readable | Buffer, data: TarEntry, failed: Promise<never>, signal: AbortSignal): Promise<void> {
+  const done = once(archive, 'entry', { signal });
+  done.catch(noop);
+  archive.append(input, data);
+  await Promise.race([done, failed]);
+}
+
+async function packEntry(ctx: CaptureContext<FilesSource>, archive: TarArchive, entry: WalkEntry, failed: Promise<never>, current: { read?: FileRead }): Promise<IndexEntry> {
+  const { source, signal, progress } = ctx;
+  const abs = path.join(source.path, entry.path);
+  const st = await fs.lstat(abs).catch((err: unknown) => {
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? changed(source, entry.path, 'it disappeared') : (fsError(err, abs, false) ?? err);
+  });
+  const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'special file';
+  if (type !== entry.type) throw changed(source, entry.path, `it was a ${entry.type} and is now a ${type}`);
+  const name = type === 'dir' ? `${entry.path}/` : entry.path;
+  const mtime = Math.round(st.mtimeMs);
+  const mode = st.mode & 0o7777;
+  // A pax `path` keeps the exact name (archiver rewrites "\" and a leading "word:"); pax `mtime` keeps milliseconds.
+  const data: TarEntry = { name, mode, date: new Date(mtime), pax: { path: name, mtime: (mtime / 1000).toFixed(3) } };
+  const base = { path: entry.path, size: 0, mtime, mode };
+  if (type === 'dir') {
+    await append(archive, Buffer.alloc(0), { ...data, type: 'directory' }, failed, signal);
+    return { ...base, type: 'dir' };
+  }
+  if (type === 'symlink') {
+    const target = await fs.readlink(abs).catch((err: unknown) => {
+      const known = fsError(err, abs, false);
+      throw known?.code === 'SOURCE_UNREADABLE' ? known : changed(source, entry.path, 'the link changed or disappeared');
+    });
+    await append(archive, Buffer.alloc(0), { ...data, type: 'symlink', linkname: target }, failed, signal);
+    return { ...base, type: 'symlink', target };
+  }
+  const read = new FileRead(abs, st, (why) => changed(source, entry.path, why), (n) => progress.addBytes(n));
+  current.read = read;
+  const readFailed = new Promise<never>((_, reject) => read.once('error', reject));
+  pipeCallback(createReadStream(abs, { highWaterMark: 1 << 20 }), read, noop);
+  // With `stats` (and so a size) archiver streams the entry instead of collecting it in memory.
+  await append(archive, read, { ...data, stats: st }, Promise.race([failed, readFailed]), signal).catch((err: unknown) => {
+    throw err instanceof LifeboatError ? err : (fsError(err, abs, false) ?? err);
+  });
+  current.read = undefined;
+  progress.addFiles(1);
+  return { ...base, type: 'file', size: st.size, sha256: read.digest() };
+}
+
+/**
+ * Packs the folder as `<name>.tar.gz` (files read once, hashed and checked for change as they
+ * stream; links stored as links, never followed) and writes its per-file index
+ * `<name>.files.jsonl`. On any failure neither artifact is left in the set folder.
+ */
+async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
+  const { source, dir, signal, progress } = ctx;
+  progress.setPhase('scan', source.name);
+  const entries = await walk(source.path, source, source.name, signal);
+  progress.setPhase('pack', source.name);
+  const file = `${source.name}.tar.gz`;
+  const indexFile = `${source.name}.files.jsonl`;
+  const archive = new TarArchive();
+  // The write pipeline reads through `gate`, so a failure tears down the gate and never archiver
+  // itself: destroying archiver mid-entry makes tar-stream emit errors no caller can listen to.
+  const gate = new PassThrough();
+  archive.on('error', (err) => gate.destroy(err));
+  archive.on('warning', (err) => gate.destroy(err));
+  archive.pipe(gate);
+  const writing = writeArtifact(gate, path.join(dir, file), { compression: 'gzip', signal });
+  const failed = new Promise<never>((_, reject) => void writing.catch(reject));
+  failed.catch(noop);
+  const records: IndexEntry[] = [];
+  const current: { read?: FileRead } = {};
+  let written;
+  try {
+    for (const entry of entries) {
+      throwIfAborted(signal);
+      records.push(await packEntry(ctx, archive, entry, failed, current));
+    }
+    archive.finalize().catch(noop);
+    written = await writing;
+  } catch (err) {
+    current.read?.destroy();
+    archive.unpipe(gate); // the abandoned archiver stalls on back-pressure and is collected
+    gate.destroy(err instanceof Error ? err : new Error(String(err)));
+    await writing.catch(noop); // writeArtifact removes the partial file before it settles
+    if (signal.aborted) throw cancelled();
+    throw err;
+  }
+  progress.setPhase('index', source.name);
+  let index;
+  try {
+    index = await writeIndex(path.join(dir, indexFile), { format: INDEX_FORMAT, source: source.name, root: source.path }, records, signal);
+  } catch (err) {
+    await fs.rm(path.join(dir, file), { force: true });
+    throw err;
+  }
+  const count = (t: IndexEntry['type']) => records.filter((r) => r.type === t).length;
+  const totalBytes = records.reduce((sum, r) => sum + (r.type === 'file' ? r.size : 0), 0);
+  const common = { source: source.name, kind: 'files', encryption: 'none' } as const;
+  return [
+    { ...common, file, size: written.size, sha256: written.sha256, compression: 'gzip', details: { type: 'archive', fileCount: count('file'), totalBytes, dirCount: count('dir'), symlinkCount: count('symlink'), indexFile } },
+    { ...common, file: indexFile, size: index.size, sha256: index.sha256, compression: 'none', details: { type: 'file-index', entries: records.length } },
+  ];
+}
+
+/** Counts file bytes against the manifest's total across one extraction: a bomb stops at its budget. */
+class BudgetTap extends HashTap {
+  constructor(private readonly budget: { left: number; total: number }, private readonly name: string, onBytes: (n: number) => void) {
+    super(onBytes);
+  }
+  override _transform(chunk: Buffer, enc: BufferEncoding, done: TransformCallback): void {
+    this.budget.left -= chunk.length;
+    if (this.budget.left < 0) return done(new Error(`its files expand past the ${this.budget.total} bytes the manifest records (at ${this.name}); extraction stopped`));
+    super._transform(chunk, enc, done);
+  }
+}
+
+const SAFE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink']);
+
+function refusal(raw: string, type: string): string | undefined {
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return 'an absolute path';
+  if (raw.split('/').includes('..')) return 'climbs out of its folder with ".."';
+  if (!SAFE_TYPES.has(type)) return `a ${type} entry, which is never extracted`;
+  return undefined;
+}
+
+const entryName = (raw: string) => path.posix.normalize(raw).replace(/\/+$/, '') || '.';
+
+/**
+ * Extracts an archive into `dest` with node-tar in strict mode. Every entry is vetted first:
+ * absolute paths, "..", hard links, devices and FIFOs, and duplicates are refused and listed,
+ * never silently stripped. Links are recorded with their targets but not created, so nothing can
+ * be written through one. File bytes are hashed as they are written and capped at the manifest's
+ * total; entries are capped too.
+ */
+async function extract(archivePath: string, dest: string, details: ArchiveDetails, ctx: CheckContext): Promise<Listing & { refused: string[] }> {
+  const got = { files: new Map<string, { size: number; sha256: string }>(), dirs: new Set<string>(), links: new Map<string, string>(), refused: [] as string[] };
+  const taps = new Map<string, HashTap>();
+  const seen = new Set<string>();
+  const recorded = details.fileCount + details.dirCount + details.symlinkCount;
+  const budget = { left: details.totalBytes, total: details.totalBytes };
+  const src = createReadStream(archivePath, { highWaterMark: 1 << 20 });
+  const unpack = new Unpack({
+    cwd: dest,
+    strict: true,
+    preservePaths: false,
+    preserveOwner: false,
+    noMtime: true,
+    filter: (raw, stat) => {
+      const entry = stat as ReadEntry; // extraction always passes a ReadEntry (Stats only when packing)
+      const name = entryName(raw);
+      const why = refusal(raw, entry.type);
+      if (!why && name === '.' && entry.type === 'Directory') return false; // the archive's own top folder
+      if (why || seen.has(name)) {
+        got.refused.push(`${raw} (${why ?? 'appears twice'})`);
+        return false;
+      }
+      seen.add(name);
+      if (seen.size > recorded + 100) src.destroy(new Error(`it holds more than ${recorded + 100} entries, the manifest records ${recorded}; extraction stopped`));
+      if (entry.type === 'SymbolicLink') got.links.set(name, entry.linkpath ?? '');
+      if (entry.type === 'Directory') got.dirs.add(name);
+      return entry.type !== 'SymbolicLink';
+    },
+    onwarn: (code, message) => void got.refused.push(`${code}: ${message}`),
+    transform: (entry) => {
+      const name = entryName(entry.path);
+      const tap = new BudgetTap(budget, name, (n) => ctx.progress.addBytes(n));
+      taps.set(name, tap);
+      // node-tar pipes the entry into the returned stream; its type names node-tar's own Minipass class, but any stream with write/end/pipe works.
+      return tap as unknown as ReadEntry;
+    },
+  });
+  const tarBudget = details.totalBytes + (recorded + 100) * 16384 + (1 << 20);
+  try {
+    // node-tar's Unpack is a Minipass-style writable, not a Node stream class; pipeline drives it through write/end/events.
+    await pipeline(src, createGunzip(), new ByteLimit(tarBudget, path.basename(archivePath)), unpack as unknown as NodeJS.WritableStream, { signal: ctx.signal });
+  } catch (err) {
+    if (ctx.signal.aborted) throw cancelled();
+    throw new Error(`${path.basename(archivePath)} could not be extracted: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const [name, tap] of taps) {
+    const onDisk = await fs.lstat(path.join(dest, name)).catch(() => undefined);
+    if (!onDisk?.isFile() || onDisk.size !== tap.bytes) throw new Error(`${name} was not written to the scratch folder as read from the archive`);
+    got.files.set(name, { size: tap.bytes, sha256: tap.digest() });
+    ctx.progress.addFiles(1);
+  }
+  return got;
+}
+
+async function checkArchive(ctx: CheckContext, artifact: Artifact, details: ArchiveDetails, checks: DrillCheck[]): Promise<void> {
+  const target = artifact.file;
+  const indexArtifact = ctx.artifacts.find((a) => a.file === details.indexFile);
+  let index: IndexEntry[] | undefined;
+  await timedCheck(checks, details.indexFile, 'index parses', async () => {
+    if (indexArtifact?.details.type !== 'file-index') throw new Error(`the manifest lists no index ${details.indexFile} for ${target}`);
+    const read = await readIndex(path.join(ctx.setDir, details.indexFile), ctx.signal);
+    if (read.entries.length !== indexArtifact.details.entries) throw new Error(`it lists ${read.entries.length} entries, the manifest records ${indexArtifact.details.entries}`);
+    index = read.entries;
+    return `${read.entries.length} entries of source "${read.header.source}", format ${read.header.format}`;
+  });
+  throwIfAborted(ctx.signal);
+  ctx.progress.setPhase('extract', artifact.source);
+  const dest = await fs.mkdtemp(path.join(ctx.scratch, `${artifact.source}-extract-`));
+  try {
+    let listing: Listing | undefined;
+    await timedCheck(checks, target, 'extracts safely', async () => {
+      const got = await extract(path.join(ctx.setDir, artifact.file), dest, details, ctx);
+      listing = got;
+      if (got.refused.length) throw new Error(`refused ${got.refused.length} entries: ${firstFew(got.refused)}; nothing was written outside the scratch folder`);
+      return `${got.files.size + got.dirs.size + got.links.size} entries extracted into a scratch folder, none refused; links recorded, not followed`;
+    });
+    if (!listing) return;
+    const l = listing;
+    await timedCheck(checks, target, 'file count and bytes as recorded', async () => {
+      const got = { fileCount: l.files.size, totalBytes: sizeOf(l), dirCount: l.dirs.size, symlinkCount: l.links.size };
+      const labels = { fileCount: 'files', totalBytes: 'bytes', dirCount: 'folders', symlinkCount: 'links' } as const;
+      const wrong = (Object.keys(labels) as (keyof typeof got)[]).filter((k) => got[k] !== details[k]).map((k) => `${got[k]} ${labels[k]} (recorded ${details[k]})`);
+      if (wrong.length) throw new Error(`the archive holds ${wrong.join(', ')}`);
+      return `${got.fileCount} files, ${got.totalBytes} bytes, ${got.dirCount} folders, ${got.symlinkCount} links, as recorded`;
+    });
+    if (!index) return;
+    const entries = index;
+    const diff = diffIndex(entries, l);
+    await timedCheck(checks, target, 'entries match the index', async () => {
+      const problems: string[] = [];
+      if (diff.missing.length) problems.push(`${diff.missing.length} indexed but not in the archive: ${firstFew(diff.missing)}`);
+      if (diff.extra.length) problems.push(`${diff.extra.length} in the archive but not in the index: ${firstFew(diff.extra)}`);
+      if (diff.wrongType.length) problems.push(`${diff.wrongType.length} of another kind: ${firstFew(diff.wrongType)}`);
+      if (problems.length) throw new Error(problems.join('; '));
+      return `${entries.length} entries, none missing, none extra`;
+    });
+    await timedCheck(checks, target, "every file's SHA-256 matches the index", async () => {
+      if (diff.wrongContent.length) throw new Error(`${diff.wrongContent.length} files differ from the index: ${firstFew(diff.wrongContent)}`);
+      return `${l.files.size} files hashed, sizes and SHA-256 all as indexed`;
+    });
+    await timedCheck(checks, target, 'links as recorded', async () => {
+      if (diff.wrongTarget.length) throw new Error(`${diff.wrongTarget.length} links differ from the index: ${firstFew(diff.wrongTarget)}`);
+      return `${l.links.size} links, targets as indexed`;
+    });
+  } finally {
+    await fs.rm(dest, { recursive: true, force: true });
+  }
+}
+
+/** Proves each archive extracts safely to exactly the files, folders and links its index records. */
+async function check(ctx: CheckContext): Promise<DrillCheck[]> {
+  const checks: DrillCheck[] = [];
+  for (const artifact of ctx.artifacts) {
+    if (artifact.details.type === 'archive') await checkArchive(ctx, artifact, artifact.details, checks);
+  }
+  return checks;
+}
+
+/** The `files` source: a folder packed as a `.tar.gz` with a per-file index, and its drill. */
+export const filesPlugin: SourcePlugin<FilesSource> = { kind: 'files', inspect, capture, check };
