@@ -43,6 +43,15 @@ export const ERROR_CLASSES = {
   CANCELLED: 'failed',
   INTERNAL: 'failed',
   LOCKED: 'refused',
+  IN_USE: 'refused',
+  CONFIRMATION_REQUIRED: 'refused',
+  SET_FAILED_DRILL: 'refused',
+  NOT_ENOUGH_SPACE: 'refused',
+  TARGET_NOT_EMPTY: 'input',
+  UNSAFE_ARCHIVE: 'failed',
+  STAGE_FAILED: 'failed',
+  RESTORE_FAILED: 'failed',
+  VERIFY_FAILED: 'failed',
 } as const satisfies Record<string, ErrorClass>;
 
 export type ErrorCode = keyof typeof ERROR_CLASSES;

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { DrillCheck } from './drill.js';
+
+/** A table's rows now (null: no such table, or no live database) and in the set (null: not in the set). */
+export const TableChange = z.object({ name: z.string(), now: z.number().int().nullable(), inSet: z.number().int().nullable() });
+
+/** One path that a restore adds, removes or changes, with its size now and in the set. */
+export const FileChange = z.object({ path: z.string(), now: z.number().int().nullable(), inSet: z.number().int().nullable() });
+
+const changeCounts = z.object({ count: z.number().int(), bytes: z.number().int() });
+
+/** What restoring one source would change, shown before anything is written. */
+export const SourcePreview = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('tables'),
+    source: z.string(),
+    target: z.string(),
+    targetExists: z.boolean(),
+    tables: z.array(TableChange),
+  }),
+  z.object({
+    type: z.literal('files'),
+    source: z.string(),
+    target: z.string(),
+    targetExists: z.boolean(),
+    added: changeCounts,
+    removed: changeCounts,
+    changed: changeCounts,
+    unchanged: z.number().int(),
+    /** Live entries the source's globs do not take: a restore keeps them as they are. */
+    kept: z.number().int(),
+    /** The first paths of each kind, for the screen; counts above are complete. */
+    samples: z.object({ added: z.array(FileChange), removed: z.array(FileChange), changed: z.array(FileChange) }),
+  }),
+]);
+export type SourcePreview = z.infer<typeof SourcePreview>;
+
+/** A source's answer to "is anything using the target?". */
+export const InUse = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('free'), how: z.string() }),
+  z.object({ status: z.literal('busy'), holders: z.array(z.string()) }),
+  z.object({ status: z.literal('unknown'), reason: z.string() }),
+]);
+export type InUse = z.infer<typeof InUse>;
+
+export const RestorePreview = z.object({
+  env: z.string(),
+  setId: z.string(),
+  /** `live` replaces the environment's data; `elsewhere` writes into another folder. */
+  mode: z.enum(['live', 'elsewhere']),
+  sources: z.array(SourcePreview),
+  /** Where the pre-restore safety backup will go (live restores only). */
+  safetyLocation: z.string().nullable(),
+  /** Whether the operator must type the environment's name. */
+  needsConfirmation: z.boolean(),
+  preflight: z.array(DrillCheck),
+  /** True when every pre-flight check passed: the restore may proceed. */
+  ready: z.boolean(),
+});
+export type RestorePreview = z.infer<typeof RestorePreview>;
+
+export const RestoreResult = z.object({
+  env: z.string(),
+  setId: z.string(),
+  mode: z.enum(['live', 'elsewhere']),
+  targets: z.array(z.object({ source: z.string(), path: z.string() })),
+  /** The pre-restore safety set, when one was taken. */
+  safetySet: z.object({ id: z.string(), path: z.string() }).nullable(),
+  /** Checks of the live data against the set after the swap; all PASS, or the restore was rolled back. */
+  verification: z.array(DrillCheck),
+  durationMs: z.number(),
+});
+export type RestoreResult = z.infer<typeof RestoreResult>;
