@@ -40,6 +40,7 @@ async function call<M extends MethodName>(method: M, args: unknown, opts: Common
     if (opts.json) out(JSON.stringify(result, null, 2));
     else print(result);
     if (method === 'drill.run' && !(result as ResultOf<'drill.run'>).passed) process.exitCode = EXIT_CODES.failed;
+    if (method === 'restore.preview' && !(result as ResultOf<'restore.preview'>).ready) process.exitCode = EXIT_CODES.refused;
   } catch (e) {
     report(toErrorShape(e), opts);
   } finally {
@@ -171,6 +172,44 @@ program
       for (const c of r.checks) out(`${c.status === 'PASS' ? 'PASS' : 'FAIL'}  ${c.target} — ${c.name}: ${c.reason} (${formatDuration(c.durationMs)})`);
       const failed = r.checks.filter((c) => c.status === 'FAIL').length;
       out(r.passed ? `Drill of ${r.setId} passed: ${r.checks.length} checks in ${formatDuration(r.durationMs)}.` : `Drill of ${r.setId} FAILED: ${failed} of ${r.checks.length} checks failed. Do not restore from this set.`);
+    });
+  });
+
+program
+  .command('restore')
+  .description('restore a backup set: preview, pre-flight checks, safety backup, swap, verification')
+  .requiredOption('--env <name>', 'environment name or app/name')
+  .requiredOption('--set <id>', 'the set to restore (see lifeboat list)')
+  .option('--dry-run', 'show what would change and the pre-flight checks; change nothing')
+  .option('--to <dir>', 'restore into this (empty or new) folder instead of the live paths')
+  .option('--confirm <name>', "the environment's name: required to restore a protected environment")
+  .addOption(json())
+  .action(async (o: Common & { env: string; set: string; dryRun?: boolean; to?: string; confirm?: string }) => {
+    const args = { env: o.env, set: o.set, to: o.to ? path.resolve(o.to) : undefined };
+    if (o.dryRun) {
+      await call('restore.preview', args, o, (p) => {
+        out(`Restore of ${p.setId} ${p.mode === 'live' ? 'over the live data' : `into ${o.to}`} would change:`);
+        for (const s of p.sources) {
+          out(`  ${s.source} → ${s.target}${s.targetExists ? '' : ' (does not exist now)'}`);
+          if (s.type === 'tables') for (const t of s.tables) out(`    table ${t.name}: ${t.now ?? '—'} rows now, ${t.inSet ?? '—'} in the set`);
+          else {
+            out(`    ${s.added.count} files added (${formatBytes(s.added.bytes)}), ${s.removed.count} removed (${formatBytes(s.removed.bytes)}), ${s.changed.count} changed (${formatBytes(s.changed.bytes)}), ${s.unchanged} unchanged${s.kept ? `, ${s.kept} not covered by the source kept as they are` : ''}`);
+            for (const [kind, list] of [['+', s.samples.added], ['-', s.samples.removed], ['~', s.samples.changed]] as const) for (const f of list) out(`      ${kind} ${f.path}`);
+          }
+        }
+        out('Pre-flight checks:');
+        for (const c of p.preflight) out(`  ${c.status}  ${c.name} (${c.target}): ${c.reason}`);
+        if (p.safetyLocation) out(`A safety backup of the current data will be taken first, into ${p.safetyLocation}.`);
+        if (p.needsConfirmation) out(`This environment is protected: add --confirm ${o.env.split('/').pop()} to restore.`);
+        out(p.ready ? 'Dry run: nothing was changed.' : 'Dry run: this restore would be refused (see the FAIL checks). Nothing was changed.');
+      });
+      return;
+    }
+    await call('restore.run', { ...args, confirm: o.confirm }, o, (r) => {
+      for (const t of r.targets) out(`Restored ${t.source} → ${t.path}`);
+      out(`Verified after the swap: ${r.verification.length} checks passed.`);
+      if (r.safetySet) out(`Safety backup of the data as it was: ${r.safetySet.id}\n  ${r.safetySet.path}\nTo undo this restore: lifeboat restore --env ${o.env} --set ${r.safetySet.id}`);
+      out(`Restore of ${r.setId} done in ${formatDuration(r.durationMs)}.`);
     });
   });
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Environment, Protection } from './environment.js';
 import { DrillReport } from './drill.js';
 import { Progress } from './progress.js';
+import { RestorePreview, RestoreResult } from './restore.js';
 
 /** Which way a request came in; recorded in the activity log. */
 export const Door = z.enum(['cli', 'web', 'app', 'test']);
@@ -86,6 +87,8 @@ export const api = {
   'backup.run': method(z.object({ env: envRef }), BackupResult),
   'sets.list': method(z.object({ env: envRef }), z.array(SetSummary)),
   'drill.run': method(z.object({ env: envRef, set: z.string().optional() }), DrillReport),
+  'restore.preview': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional() }), RestorePreview),
+  'restore.run': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), confirm: z.string().optional() }), RestoreResult),
   'catalog.rebuild': method(z.object({ locations: z.array(z.string()).default([]) }), RebuildResult),
   'activity.list': method(z.object({ env: envRef.optional(), limit: z.number().int().positive().max(10000).default(200) }), z.array(ActivityEntry)),
 } as const;

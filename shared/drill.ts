@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const CheckStatus = z.enum(['PASS', 'FAIL']);
+/** WARN: a check that could not be made here (said plainly); it does not block, and never counts as PASS in a drill. */
+export const CheckStatus = z.enum(['PASS', 'FAIL', 'WARN']);
 
 /** One named check of a drill; a drill never passes what it did not check. */
 export const DrillCheck = z.object({

@@ -47,7 +47,7 @@ export const ERROR_CLASSES = {
   CONFIRMATION_REQUIRED: 'refused',
   SET_FAILED_DRILL: 'refused',
   NOT_ENOUGH_SPACE: 'refused',
-  TARGET_NOT_EMPTY: 'input',
+  TARGET_NOT_EMPTY: 'refused',
   UNSAFE_ARCHIVE: 'failed',
   STAGE_FAILED: 'failed',
   RESTORE_FAILED: 'failed',

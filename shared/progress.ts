@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Pushed while long work runs; counted on the stream, so bytes are bytes actually read. */
 export const Progress = z.object({
-  operation: z.enum(['backup', 'drill']),
+  operation: z.enum(['backup', 'drill', 'restore']),
   env: z.string(),
   phase: z.string(),
   source: z.string().nullable(),

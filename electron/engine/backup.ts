@@ -21,6 +21,8 @@ export interface BackupOptions {
   label?: string | null;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** The caller (a restore taking its safety backup) already holds the environment's lock. */
+  lockHeld?: boolean;
 }
 
 export interface SealedSet {
@@ -42,12 +44,12 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
   const key = environmentKey(env);
   const signal = opts.signal ?? new AbortController().signal;
   await ensureLocation(env.location);
-  const lock = await acquireLock(env.location, key, { operation: opts.label === 'pre-restore' ? 'safety backup' : 'backup', door: opts.door });
+  const lock = opts.lockHeld ? null : await acquireLock(env.location, key, { operation: 'backup', door: opts.door });
   let partial: string | undefined;
   try {
     await faultPoint('backup:locked');
     const cleaned = await cleanPartials(env);
-    if (lock.cleared) cleaned.unshift(`lock of a killed ${lock.cleared.operation} (process ${lock.cleared.pid}, started ${lock.cleared.startedAt})`);
+    if (lock?.cleared) cleaned.unshift(`lock of a killed ${lock.cleared.operation} (process ${lock.cleared.pid}, started ${lock.cleared.startedAt})`);
 
     const totals = { bytes: 0, files: 0 };
     for (const source of env.sources) {
@@ -103,7 +105,7 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
     throw err instanceof LifeboatError ? err : (fsError(err, env.location, true) ?? err);
   } finally {
     if (partial) await fs.rm(partial, { recursive: true, force: true }).catch(() => undefined);
-    await lock.release();
+    await lock?.release();
   }
 }
 

@@ -138,6 +138,12 @@ export class Catalog {
       .run(envKey, report.setId, report.startedAt, report.passed ? 1 : 0, report.durationMs, JSON.stringify(report));
   }
 
+  /** The newest drill report of a set, if it was ever drilled. */
+  latestDrillReport(setId: string): DrillReport | null {
+    const text = this.db.prepare('SELECT report FROM drills WHERE set_id = ? ORDER BY at DESC, id DESC LIMIT 1').pluck().get(setId) as string | undefined;
+    return text ? (JSON.parse(text) as DrillReport) : null;
+  }
+
   lastDrill(envKey: string): { setId: string; at: string; passed: boolean } | null {
     const r = this.db.prepare('SELECT set_id, at, passed FROM drills WHERE env = ? ORDER BY at DESC, id DESC LIMIT 1').get(envKey) as { set_id: string; at: string; passed: number } | undefined;
     return r ? { setId: r.set_id, at: r.at, passed: r.passed === 1 } : null;

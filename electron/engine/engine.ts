@@ -11,6 +11,9 @@ import { parseEnvironment } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
 import { readManifest } from './manifest.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
+import { recoverInterruptedRestores, runRestore } from './restore.js';
+import { planRestore } from './restore-plan.js';
+import type { DrillReport } from '../../shared/drill.js';
 
 /** What every call carries besides its arguments. */
 export interface CallContext {
@@ -26,9 +29,20 @@ type Handlers = { [M in MethodName]: (args: z.output<Api[M]['args']>, ctx: CallC
  */
 export class Engine {
   readonly catalog: Catalog;
+  /** Interrupted restores found and finished at start, once per engine. */
+  private recovery: Promise<{ env: string; message: string }[]> | undefined;
 
   constructor(readonly home: string, readonly door: string) {
     this.catalog = new Catalog(home);
+  }
+
+  /** Rolls back (or finishes) restores a killed process left, before any other work; logged. */
+  recover(): Promise<{ env: string; message: string }[]> {
+    this.recovery ??= recoverInterruptedRestores(this.home).then((notes) => {
+      for (const n of notes) this.catalog.addActivity({ env: n.env, action: 'restore.recover', door: this.door, outcome: 'success', summary: n.message });
+      return notes;
+    });
+    return this.recovery;
   }
 
   close(): void {
@@ -43,6 +57,7 @@ export class Engine {
       const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(arguments)', message: i.message }));
       throw new LifeboatError('BAD_ARGUMENT', `Bad arguments for ${method}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}.`, 'Correct the arguments and try again.', problems);
     }
+    await this.recover();
     const handler = this.handlers[method] as (args: unknown, ctx: CallContext) => Promise<ResultOf<M>>;
     return handler(parsed.data, ctx);
   }
@@ -103,6 +118,18 @@ export class Engine {
     const dir = path.join(env.location, id);
     if (await fs.stat(dir).then((s) => s.isDirectory(), () => false)) return dir;
     throw new LifeboatError('UNKNOWN_SET', `There is no set ${id} in ${env.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+  }
+
+  /** A drill of a set, recorded; a preview may reuse the latest recorded one, a restore never does. */
+  private async drillFor(env: Environment, dir: string, ctx: CallContext, reuse: boolean): Promise<DrillReport> {
+    const key = environmentKey(env);
+    if (reuse) {
+      const last = this.catalog.latestDrillReport(path.basename(dir));
+      if (last) return last;
+    }
+    const report = await runDrill(dir, { envKey: key, scratchRoot: path.join(this.home, 'scratch'), signal: ctx.signal });
+    this.catalog.recordDrill(key, report);
+    return report;
   }
 
   private readonly handlers: Handlers = {
@@ -175,6 +202,33 @@ export class Engine {
         summary: report.passed ? `Drill of ${report.setId} passed ${report.checks.length} checks` : `Drill of ${report.setId} failed: ${failed.map((c) => `${c.target}: ${c.name}`).join('; ')}`,
       });
       return report;
+    },
+    'restore.preview': async ({ env: ref, set, to }, ctx) => {
+      const env = this.environment(ref);
+      const dir = await this.setPath(env, set);
+      const signal = ctx.signal ?? new AbortController().signal;
+      const plan = await planRestore(env, dir, { to, signal, drill: () => this.drillFor(env, dir, ctx, true) });
+      return plan.preview;
+    },
+    'restore.run': async ({ env: ref, set, to, confirm }, ctx) => {
+      const env = this.environment(ref);
+      const key = environmentKey(env);
+      const dir = await this.setPath(env, set);
+      const what = `${to ? `Restore of ${set} to ${to}` : `Restore of ${set}`}`;
+      try {
+        const result = await runRestore(env, dir, { home: this.home, door: this.door, to, confirm, signal: ctx.signal, onProgress: ctx.onProgress, drill: () => this.drillFor(env, dir, ctx, false) });
+        if (result.safetySet) await this.syncSets(env);
+        const safety = result.safetySet ? `; safety backup ${result.safetySet.id}` : '; no live data to save first';
+        this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome: 'success', summary: `${what} verified (${result.verification.length} checks)${to ? '' : safety}`, detail: result });
+        return result;
+      } catch (err) {
+        await this.syncSets(env).catch(() => undefined);
+        const shape = toErrorShape(err);
+        const refused = ['LOCKED', 'IN_USE', 'CONFIRMATION_REQUIRED', 'SET_FAILED_DRILL', 'NOT_ENOUGH_SPACE', 'TARGET_NOT_EMPTY'].includes(shape.code);
+        const outcome = refused ? 'refused' : shape.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome, summary: `${what}: ${shape.message}`, detail: shape });
+        throw err;
+      }
     },
     'catalog.rebuild': async ({ locations }) => {
       const adopted: string[] = [];

@@ -10,6 +10,7 @@ import { ProgressMeter } from '../../electron/engine/progress.js';
 import { FilesSource } from '../../shared/environment.js';
 import { Artifact } from '../../shared/manifest.js';
 import { DrillCheck } from '../../shared/drill.js';
+import { failure } from '../support/tools.js';
 
 const temps: string[] = [];
 afterEach(async () => {
@@ -47,16 +48,6 @@ async function drill(setDir: string, artifacts: Artifact[], scratch: string): Pr
 const tarList = (archive: string) =>
   execFileSync('tar', ['--quoting-style=literal', '-tzf', archive], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } }).split('\n').filter(Boolean);
 
-/** Rejects with the LifeboatError code and message, so an assertion names both. */
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; hint: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { code?: string; message: string; hint?: string };
-    return { code: e.code ?? 'none', message: e.message, hint: e.hint ?? '' };
-  }
-  throw new Error('expected a rejection');
-}
 
 const UNICODE = 'café menu — ünïcode ☃.txt';
 const MTIME = new Date('2023-11-14T22:13:20.123Z');

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 /** A small application database: customers, orders referencing them, and a ledger whose sum is zero. */
@@ -31,4 +31,30 @@ export function makeAssets(dir: string): void {
   writeFileSync(path.join(dir, 'images', '2026', 'photo.jpg'), randomBytes(300_000));
   writeFileSync(path.join(dir, 'images', 'logo.png'), randomBytes(20_000));
   writeFileSync(path.join(dir, 'notes.txt'), 'remember the milk\n');
+}
+
+/**
+ * A fingerprint of a folder tree an operator would accept as "the same": every path with its
+ * type, size, mode, SHA-256 or link target.
+ */
+export function treeFingerprint(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(dir, rel)).sort()) {
+      const p = path.join(rel, name);
+      const st = lstatSync(path.join(dir, p));
+      if (st.isSymbolicLink()) out.push(`L ${p} -> ${readlinkSync(path.join(dir, p))}`);
+      else if (st.isDirectory()) {
+        out.push(`D ${p} ${(st.mode & 0o7777).toString(8)}`);
+        walk(p);
+      } else out.push(`F ${p} ${st.size} ${(st.mode & 0o7777).toString(8)} ${createHash('sha256').update(readFileSync(path.join(dir, p))).digest('hex')}`);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** SHA-256 of a file's bytes. */
+export function fileSha(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }

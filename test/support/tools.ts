@@ -90,3 +90,14 @@ export function gunzipTo(gz: string, out: string): void {
     closeSync(fd);
   }
 }
+
+/** Awaits a promise that must reject, and returns the LifeboatError's code, message and hint, so an assertion names all three. */
+export async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; hint: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { code?: string; message: string; hint?: string };
+    return { code: e.code ?? 'none', message: e.message, hint: e.hint ?? '' };
+  }
+  throw new Error('expected a rejection');
+}

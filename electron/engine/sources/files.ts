@@ -1,19 +1,18 @@
 import { TarArchive, type EntryData } from 'archiver';
-import { Unpack, type ReadEntry } from 'tar';
 import { constants, createReadStream, promises as fs, type Stats } from 'node:fs';
 import { once } from 'node:events';
 import { PassThrough, pipeline as pipeCallback, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import path from 'node:path';
 import type { FilesSource } from '../../../shared/environment.js';
 import type { Artifact, ArchiveDetails } from '../../../shared/manifest.js';
 import type { DrillCheck } from '../../../shared/drill.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from '../errors.js';
-import { ByteLimit, HashTap, writeArtifact } from '../pipeline.js';
+import { HashTap, writeArtifact } from '../pipeline.js';
 import { timedCheck } from '../checks.js';
 import { walk, type WalkEntry } from './walk.js';
-import { diffIndex, firstFew, INDEX_FORMAT, readIndex, writeIndex, type IndexEntry, type Listing } from './file-index.js';
+import { extract } from './archive-extract.js';
+import { proveListing } from './tree-compare.js';
+import { firstFew, INDEX_FORMAT, readIndex, writeIndex, type IndexEntry, type Listing } from './file-index.js';
 import type { CaptureContext, CheckContext, SourcePlugin, SourceEstimate } from './types.js';
 
 const noop = () => {};
@@ -167,90 +166,6 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
   ];
 }
 
-/** Counts file bytes against the manifest's total across one extraction: a bomb stops at its budget. */
-class BudgetTap extends HashTap {
-  constructor(private readonly budget: { left: number; total: number }, private readonly name: string, onBytes: (n: number) => void) {
-    super(onBytes);
-  }
-  override _transform(chunk: Buffer, enc: BufferEncoding, done: TransformCallback): void {
-    this.budget.left -= chunk.length;
-    if (this.budget.left < 0) return done(new Error(`its files expand past the ${this.budget.total} bytes the manifest records (at ${this.name}); extraction stopped`));
-    super._transform(chunk, enc, done);
-  }
-}
-
-const SAFE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink']);
-
-function refusal(raw: string, type: string): string | undefined {
-  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return 'an absolute path';
-  if (raw.split('/').includes('..')) return 'climbs out of its folder with ".."';
-  if (!SAFE_TYPES.has(type)) return `a ${type} entry, which is never extracted`;
-  return undefined;
-}
-
-const entryName = (raw: string) => path.posix.normalize(raw).replace(/\/+$/, '') || '.';
-
-/**
- * Extracts an archive into `dest` with node-tar in strict mode. Every entry is vetted first:
- * absolute paths, "..", hard links, devices and FIFOs, and duplicates are refused and listed,
- * never silently stripped. Links are recorded with their targets but not created, so nothing can
- * be written through one. File bytes are hashed as they are written and capped at the manifest's
- * total; entries are capped too.
- */
-async function extract(archivePath: string, dest: string, details: ArchiveDetails, ctx: CheckContext): Promise<Listing & { refused: string[] }> {
-  const got = { files: new Map<string, { size: number; sha256: string }>(), dirs: new Set<string>(), links: new Map<string, string>(), refused: [] as string[] };
-  const taps = new Map<string, HashTap>();
-  const seen = new Set<string>();
-  const recorded = details.fileCount + details.dirCount + details.symlinkCount;
-  const budget = { left: details.totalBytes, total: details.totalBytes };
-  const src = createReadStream(archivePath, { highWaterMark: 1 << 20 });
-  const unpack = new Unpack({
-    cwd: dest,
-    strict: true,
-    preservePaths: false,
-    preserveOwner: false,
-    noMtime: true,
-    filter: (raw, stat) => {
-      const entry = stat as ReadEntry; // extraction always passes a ReadEntry (Stats only when packing)
-      const name = entryName(raw);
-      const why = refusal(raw, entry.type);
-      if (!why && name === '.' && entry.type === 'Directory') return false; // the archive's own top folder
-      if (why || seen.has(name)) {
-        got.refused.push(`${raw} (${why ?? 'appears twice'})`);
-        return false;
-      }
-      seen.add(name);
-      if (seen.size > recorded + 100) src.destroy(new Error(`it holds more than ${recorded + 100} entries, the manifest records ${recorded}; extraction stopped`));
-      if (entry.type === 'SymbolicLink') got.links.set(name, entry.linkpath ?? '');
-      if (entry.type === 'Directory') got.dirs.add(name);
-      return entry.type !== 'SymbolicLink';
-    },
-    onwarn: (code, message) => void got.refused.push(`${code}: ${message}`),
-    transform: (entry) => {
-      const name = entryName(entry.path);
-      const tap = new BudgetTap(budget, name, (n) => ctx.progress.addBytes(n));
-      taps.set(name, tap);
-      // node-tar pipes the entry into the returned stream; its type names node-tar's own Minipass class, but any stream with write/end/pipe works.
-      return tap as unknown as ReadEntry;
-    },
-  });
-  const tarBudget = details.totalBytes + (recorded + 100) * 16384 + (1 << 20);
-  try {
-    // node-tar's Unpack is a Minipass-style writable, not a Node stream class; pipeline drives it through write/end/events.
-    await pipeline(src, createGunzip(), new ByteLimit(tarBudget, path.basename(archivePath)), unpack as unknown as NodeJS.WritableStream, { signal: ctx.signal });
-  } catch (err) {
-    if (ctx.signal.aborted) throw cancelled();
-    throw new Error(`${path.basename(archivePath)} could not be extracted: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  for (const [name, tap] of taps) {
-    const onDisk = await fs.lstat(path.join(dest, name)).catch(() => undefined);
-    if (!onDisk?.isFile() || onDisk.size !== tap.bytes) throw new Error(`${name} was not written to the scratch folder as read from the archive`);
-    got.files.set(name, { size: tap.bytes, sha256: tap.digest() });
-    ctx.progress.addFiles(1);
-  }
-  return got;
-}
-
 async function checkArchive(ctx: CheckContext, artifact: Artifact, details: ArchiveDetails, checks: DrillCheck[]): Promise<void> {
   const target = artifact.file;
   const indexArtifact = ctx.artifacts.find((a) => a.file === details.indexFile);
@@ -268,7 +183,7 @@ async function checkArchive(ctx: CheckContext, artifact: Artifact, details: Arch
   try {
     let listing: Listing | undefined;
     await timedCheck(checks, target, 'extracts safely', async () => {
-      const got = await extract(path.join(ctx.setDir, artifact.file), dest, details, ctx);
+      const got = await extract(path.join(ctx.setDir, artifact.file), dest, details, { links: 'record', signal: ctx.signal, progress: ctx.progress });
       listing = got;
       if (got.refused.length) throw new Error(`refused ${got.refused.length} entries: ${firstFew(got.refused)}; nothing was written outside the scratch folder`);
       return `${got.files.size + got.dirs.size + got.links.size} entries extracted into a scratch folder, none refused; links recorded, not followed`;
@@ -283,24 +198,7 @@ async function checkArchive(ctx: CheckContext, artifact: Artifact, details: Arch
       return `${got.fileCount} files, ${got.totalBytes} bytes, ${got.dirCount} folders, ${got.symlinkCount} links, as recorded`;
     });
     if (!index) return;
-    const entries = index;
-    const diff = diffIndex(entries, l);
-    await timedCheck(checks, target, 'entries match the index', async () => {
-      const problems: string[] = [];
-      if (diff.missing.length) problems.push(`${diff.missing.length} indexed but not in the archive: ${firstFew(diff.missing)}`);
-      if (diff.extra.length) problems.push(`${diff.extra.length} in the archive but not in the index: ${firstFew(diff.extra)}`);
-      if (diff.wrongType.length) problems.push(`${diff.wrongType.length} of another kind: ${firstFew(diff.wrongType)}`);
-      if (problems.length) throw new Error(problems.join('; '));
-      return `${entries.length} entries, none missing, none extra`;
-    });
-    await timedCheck(checks, target, "every file's SHA-256 matches the index", async () => {
-      if (diff.wrongContent.length) throw new Error(`${diff.wrongContent.length} files differ from the index: ${firstFew(diff.wrongContent)}`);
-      return `${l.files.size} files hashed, sizes and SHA-256 all as indexed`;
-    });
-    await timedCheck(checks, target, 'links as recorded', async () => {
-      if (diff.wrongTarget.length) throw new Error(`${diff.wrongTarget.length} links differ from the index: ${firstFew(diff.wrongTarget)}`);
-      return `${l.links.size} links, targets as indexed`;
-    });
+    await proveListing(checks, target, index, l, 'the archive');
   } finally {
     await fs.rm(dest, { recursive: true, force: true });
   }

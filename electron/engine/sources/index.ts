@@ -1,7 +1,9 @@
 import type { Source, SourceKind } from '../../../shared/environment.js';
 import { filesPlugin } from './files.js';
 import { sqlitePlugin } from './sqlite.js';
-import type { SourcePlugin } from './types.js';
+import { sqliteRestore } from './sqlite-restore.js';
+import { filesRestore } from './files-restore.js';
+import type { RestorePlugin, SourcePlugin } from './types.js';
 
 const plugins = new Map<string, SourcePlugin>();
 
@@ -22,5 +24,17 @@ export function pluginFor(kind: SourceKind | string): SourcePlugin | undefined {
 export function pluginOf(source: Source): SourcePlugin {
   const plugin = plugins.get(source.kind);
   if (!plugin) throw new Error(`no plug-in for source kind ${source.kind}`);
+  return plugin;
+}
+
+const restorers = new Map<string, RestorePlugin>([
+  ['sqlite', sqliteRestore as unknown as RestorePlugin],
+  ['files', filesRestore as unknown as RestorePlugin],
+]);
+
+/** The restore half of a configured source's plug-in. */
+export function restorerOf(source: Source): RestorePlugin {
+  const plugin = restorers.get(source.kind);
+  if (!plugin) throw new Error(`no restore plug-in for source kind ${source.kind}`);
   return plugin;
 }

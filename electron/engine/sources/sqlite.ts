@@ -149,56 +149,78 @@ function openError(err: unknown, source: SqliteSource): LifeboatError {
   return new LifeboatError('SOURCE_READ_FAILED', `Reading ${source.path} failed: ${message}.`, 'Check that the database is healthy, then run the backup again.');
 }
 
-/** Rebuilds the snapshot in scratch, then proves it opens, passes integrity_check and has its rows. */
-async function check(ctx: CheckContext): Promise<DrillCheck[]> {
-  const checks: DrillCheck[] = [];
-  for (const artifact of ctx.artifacts) {
-    if (artifact.details.type !== 'sqlite') continue;
-    const details = artifact.details;
-    const target = artifact.file;
-    const raw = path.join(ctx.scratch, `${artifact.source}.sqlite`);
-    ctx.progress.setPhase('decompress', artifact.source);
-    const expanded = await timedCheck(checks, target, 'decompresses to the recorded snapshot', async () => {
-      const got = await expandArtifact(path.join(ctx.setDir, artifact.file), raw, artifact.compression, details.rawSize, ctx.signal, (n) => ctx.progress.addBytes(n));
-      if (got.size !== details.rawSize || got.sha256 !== details.rawSha256) {
-        throw new Error(`decompressed to ${got.size} bytes with SHA-256 ${got.sha256.slice(0, 12)}…, the manifest records ${details.rawSize} bytes and ${details.rawSha256.slice(0, 12)}…`);
-      }
-      return `${details.rawSize} bytes, SHA-256 matches`;
+type SqliteDetails = Extract<Artifact['details'], { type: 'sqlite' }>;
+
+/**
+ * Proves a database file holds what the set recorded: it opens, passes `PRAGMA integrity_check`,
+ * and has every recorded table with its recorded row count. Used on the drill's scratch copy, on a
+ * restore's staged copy and on the live target after a restore. Returns whether all passed.
+ */
+export async function proveDatabase(file: string, details: SqliteDetails, checks: DrillCheck[], target: string, options: { readonly: boolean }): Promise<boolean> {
+  let db: Database.Database | undefined;
+  const before = checks.length;
+  try {
+    const opened = await timedCheck(checks, target, 'opens as SQLite', async () => {
+      db = new Database(file, { fileMustExist: true, readonly: options.readonly });
+      return `SQLite ${String(db.prepare('SELECT sqlite_version()').pluck().get())}, page size ${String(db.pragma('page_size', { simple: true }))}`;
     });
-    if (!expanded) continue;
-    ctx.progress.setPhase('integrity check', artifact.source);
-    let db: Database.Database | undefined;
-    try {
-      const opened = await timedCheck(checks, target, 'opens as SQLite', async () => {
-        db = new Database(raw, { fileMustExist: true });
-        return `SQLite ${String(db.prepare('SELECT sqlite_version()').pluck().get())}, page size ${String(db.pragma('page_size', { simple: true }))}`;
-      });
-      if (!opened || !db) continue;
-      const open = db;
-      await timedCheck(checks, target, 'PRAGMA integrity_check', async () => {
-        const rows = open.pragma('integrity_check') as { integrity_check: string }[];
-        const messages = rows.map((r) => r.integrity_check);
-        if (messages.length !== 1 || messages[0] !== 'ok') throw new Error(messages.slice(0, 5).join('; '));
-        return 'ok';
-      });
-      const present = await timedCheck(checks, target, 'recorded tables present', async () => {
-        const now = new Set(tableCounts(open).map((t) => t.name));
-        const missing = details.tables.filter((t) => !now.has(t.name)).map((t) => t.name);
-        if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
-        return count(details.tables.length, 'table');
-      });
-      if (!present) continue;
+    if (!opened || !db) return false;
+    const open = db;
+    await timedCheck(checks, target, 'PRAGMA integrity_check', async () => {
+      const messages = (open.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+      if (messages.length !== 1 || messages[0] !== 'ok') throw new Error(messages.slice(0, 5).join('; '));
+      return 'ok';
+    });
+    const now = new Map(tableCounts(open).map((t) => [t.name, t.rows]));
+    const present = await timedCheck(checks, target, 'recorded tables present', async () => {
+      const missing = details.tables.filter((t) => !now.has(t.name)).map((t) => t.name);
+      if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
+      return count(details.tables.length, 'table');
+    });
+    if (present) {
       await timedCheck(checks, target, 'row counts as recorded', async () => {
-        const now = new Map(tableCounts(open).map((t) => [t.name, t.rows]));
         const wrong = details.tables.filter((t) => now.get(t.name) !== t.rows).map((t) => `${t.name}: ${now.get(t.name)} rows, recorded ${t.rows}`);
         if (wrong.length) throw new Error(wrong.join('; '));
         const total = details.tables.reduce((sum, t) => sum + t.rows, 0);
         return `${count(total, 'row')} in ${count(details.tables.length, 'table')}`;
       });
-    } finally {
-      db?.close();
     }
+  } catch (err) {
+    if (err instanceof LifeboatError) throw err;
+    checks.push({ target, name: 'readable', status: 'FAIL', reason: err instanceof Error ? err.message : String(err), durationMs: 0 });
+  } finally {
+    db?.close();
   }
+  return checks.slice(before).every((c) => c.status === 'PASS');
+}
+
+/** Rebuilds the database file from the artifact at `dest`, proving it is the recorded snapshot. */
+export async function expandSnapshot(setDir: string, artifact: Artifact & { details: SqliteDetails }, dest: string, checks: DrillCheck[], signal: AbortSignal, onBytes: (n: number) => void): Promise<boolean> {
+  const details = artifact.details;
+  return timedCheck(checks, artifact.file, 'decompresses to the recorded snapshot', async () => {
+    const got = await expandArtifact(path.join(setDir, artifact.file), dest, artifact.compression, details.rawSize, signal, onBytes);
+    if (got.size !== details.rawSize || got.sha256 !== details.rawSha256) {
+      throw new Error(`decompressed to ${got.size} bytes with SHA-256 ${got.sha256.slice(0, 12)}…, the manifest records ${details.rawSize} bytes and ${details.rawSha256.slice(0, 12)}…`);
+    }
+    return `${details.rawSize} bytes, SHA-256 matches`;
+  });
+}
+
+/** The sqlite artifact of a source's artifacts. */
+export function snapshotOf(artifacts: Artifact[]): (Artifact & { details: SqliteDetails }) | undefined {
+  return artifacts.find((a): a is Artifact & { details: SqliteDetails } => a.details.type === 'sqlite');
+}
+
+/** Rebuilds the snapshot in scratch, then proves it opens, passes integrity_check and has its rows. */
+async function check(ctx: CheckContext): Promise<DrillCheck[]> {
+  const checks: DrillCheck[] = [];
+  const artifact = snapshotOf(ctx.artifacts);
+  if (!artifact) return checks;
+  const raw = path.join(ctx.scratch, `${artifact.source}.sqlite`);
+  ctx.progress.setPhase('decompress', artifact.source);
+  if (!(await expandSnapshot(ctx.setDir, artifact, raw, checks, ctx.signal, (n) => ctx.progress.addBytes(n)))) return checks;
+  ctx.progress.setPhase('integrity check', artifact.source);
+  await proveDatabase(raw, artifact.details, checks, artifact.file, { readonly: false });
   return checks;
 }
 

@@ -81,6 +81,8 @@ export interface RestorePlugin<S extends Source = Source> {
    * throws a LifeboatError when the data cannot be staged or does not match.
    */
   stage(ctx: RestoreContext<S> & { staged: string }): Promise<DrillCheck[]>;
+  /** Last check just before the swap (SQLite: an exclusive lock can be taken); throws IN_USE. */
+  beforeSwap?(target: string): Promise<void>;
   /** Compares the data now at `ctx.target` with the set, after the swap. FAIL checks, not throws. */
   verify(ctx: RestoreContext<S>): Promise<DrillCheck[]>;
 }

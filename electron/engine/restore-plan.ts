@@ -1,0 +1,148 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { environmentKey, type Environment, type Source } from '../../shared/environment.js';
+import type { Artifact, Manifest } from '../../shared/manifest.js';
+import type { DrillCheck, DrillReport } from '../../shared/drill.js';
+import type { RestorePreview } from '../../shared/restore.js';
+import { formatBytes } from '../../shared/format.js';
+import { LifeboatError } from './errors.js';
+import { readManifest } from './manifest.js';
+import { ProgressMeter } from './progress.js';
+import { pluginOf, restorerOf } from './sources/index.js';
+
+export interface RestoreTarget {
+  source: Source;
+  artifacts: Artifact[];
+  target: string;
+}
+
+export interface RestorePlan {
+  manifest: Manifest;
+  targets: RestoreTarget[];
+  preview: RestorePreview;
+}
+
+export interface PlanRequest {
+  /** Restore into this folder instead of the live paths ("restore test"). */
+  to?: string;
+  /** Produces the set's drill report: a recorded one may do for a preview, never for the restore itself. */
+  drill: () => Promise<DrillReport>;
+  signal: AbortSignal;
+}
+
+/** Where a source lands in a "restore elsewhere" folder: a database keeps its file name. */
+function elsewhere(to: string, source: Source): string {
+  return source.kind === 'sqlite' ? path.join(to, source.name, path.basename(source.path)) : path.join(to, source.name);
+}
+
+/**
+ * Works out what a restore of a set would do, and checks everything that can be checked before
+ * anything is written: the drill, the targets in use, free space. Reads only.
+ */
+export async function planRestore(env: Environment, setDir: string, req: PlanRequest): Promise<RestorePlan> {
+  const read = await readManifest(setDir);
+  if (!read.ok) throw read.error;
+  const manifest = read.manifest;
+  const live = !req.to;
+  const names = [...new Set(manifest.artifacts.map((a) => a.source))];
+  const targets: RestoreTarget[] = names.map((name) => {
+    const configured = env.sources.find((s) => s.name === name);
+    const recorded = manifest.environment.sources.find((s) => s.name === name);
+    const source = configured ?? recorded;
+    if (!source || (live && !configured)) {
+      throw new LifeboatError('BAD_ARGUMENT', `Source "${name}" of set ${manifest.id} is no longer in ${environmentKey(env)}.`, 'Restore the set to another folder (--to DIR) and move the data by hand, or add the source back to the environment.');
+    }
+    if (recorded && recorded.kind !== source.kind) {
+      throw new LifeboatError('BAD_ARGUMENT', `Source "${name}" was a ${recorded.kind} source in the set and is a ${source.kind} source now.`, 'Restore the set to another folder (--to DIR) instead.');
+    }
+    return { source, artifacts: manifest.artifacts.filter((a) => a.source === name), target: live ? source.path : elsewhere(path.resolve(req.to!), source) };
+  });
+
+  const progress = new ProgressMeter({ operation: 'restore', env: environmentKey(env) }, { bytes: 0, files: 0 }, undefined);
+  const sources = await Promise.all(
+    targets.map((t) => restorerOf(t.source).preview({ source: t.source, artifacts: t.artifacts, setDir, target: t.target, signal: req.signal, progress })),
+  );
+
+  const preflight: DrillCheck[] = [];
+  const t0 = performance.now();
+  const report = await req.drill();
+  const failed = report.checks.filter((c) => c.status === 'FAIL');
+  preflight.push({ target: 'set', name: 'drill passed', status: report.passed ? 'PASS' : 'FAIL', reason: report.passed ? `${report.checks.length} checks passed (${report.startedAt})` : `the drill failed: ${failed.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}`, durationMs: performance.now() - t0 });
+
+  if (live) {
+    for (const t of targets) {
+      const started = performance.now();
+      const use = await restorerOf(t.source).inUse(t.source, t.target);
+      const base = { target: t.target, name: 'not in use', durationMs: performance.now() - started };
+      if (use.status === 'busy') preflight.push({ ...base, status: 'FAIL', reason: `in use by ${use.holders.join('; ')}; close it` });
+      else if (use.status === 'unknown') preflight.push({ ...base, status: 'WARN', reason: `could not be checked fully: ${use.reason}` });
+      else preflight.push({ ...base, status: 'PASS', reason: use.how });
+    }
+  } else {
+    const to = path.resolve(req.to!);
+    const entries = await fs.readdir(to).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+    preflight.push({ target: to, name: 'destination is empty', status: entries.length ? 'FAIL' : 'PASS', reason: entries.length ? `${to} already holds ${entries.length} entries; choose an empty or new folder` : 'nothing there will be overwritten', durationMs: 0 });
+  }
+
+  preflight.push(await spaceCheck(env, targets, live, req.signal));
+  const protectedLive = live && env.protection === 'protected';
+  const preview: RestorePreview = {
+    env: environmentKey(env),
+    setId: manifest.id,
+    mode: live ? 'live' : 'elsewhere',
+    sources,
+    safetyLocation: live ? env.location : null,
+    needsConfirmation: protectedLive,
+    preflight,
+    ready: preflight.every((c) => c.status !== 'FAIL'),
+  };
+  return { manifest, targets, preview };
+}
+
+/** The nearest folder that exists at or above `p`: where free space is measured. */
+async function existingAncestor(p: string): Promise<string> {
+  let dir = path.dirname(p);
+  while (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return dir;
+}
+
+/** Staging needs room beside each target, and the safety backup room in the location, per disk. */
+async function spaceCheck(env: Environment, targets: RestoreTarget[], live: boolean, signal: AbortSignal): Promise<DrillCheck> {
+  const started = performance.now();
+  const needs = new Map<number, { dir: string; bytes: number; what: string[] }>();
+  const add = async (p: string, bytes: number, what: string) => {
+    const dir = await existingAncestor(p);
+    const dev = (await fs.stat(dir)).dev;
+    const n = needs.get(dev) ?? { dir, bytes: 0, what: [] };
+    n.bytes += bytes;
+    n.what.push(`${what} ${formatBytes(bytes)}`);
+    needs.set(dev, n);
+  };
+  for (const t of targets) await add(t.target, restorerOf(t.source).stagedBytes(t.artifacts), `staging "${t.source.name}"`);
+  if (live) {
+    for (const t of targets) {
+      const exists = await fs.stat(t.target).then(() => true, () => false);
+      if (!exists) continue;
+      const estimate = await pluginOf(t.source).inspect(t.source, signal).catch(() => ({ bytes: 0 }));
+      await add(path.join(env.location, 'x'), estimate.bytes, `safety backup of "${t.source.name}" up to`);
+    }
+  }
+  const short: string[] = [];
+  const fine: string[] = [];
+  for (const n of needs.values()) {
+    const st = await fs.statfs(n.dir);
+    const free = st.bavail * st.bsize;
+    (free < n.bytes ? short : fine).push(`${n.dir}: need ${formatBytes(n.bytes)} (${n.what.join(', ')}), ${formatBytes(free)} free`);
+  }
+  return {
+    target: 'disk',
+    name: 'enough free space',
+    status: short.length ? 'FAIL' : 'PASS',
+    reason: short.length ? `disk full at ${short.join('; ')}` : fine.join('; '),
+    durationMs: performance.now() - started,
+  };
+}

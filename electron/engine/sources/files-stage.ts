@@ -1,0 +1,161 @@
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { FilesSource } from '../../../shared/environment.js';
+import type { DrillCheck } from '../../../shared/drill.js';
+import { count, formatBytes } from '../../../shared/format.js';
+import { cancelled, fsError, LifeboatError, throwIfAborted } from '../errors.js';
+import { timedCheck } from '../checks.js';
+import { extract, type Extracted } from './archive-extract.js';
+import { firstFew, type IndexEntry } from './file-index.js';
+import { folderAt, listingOf, listTree, loadSet, parentOf, proveListing, rolesOf, type SetData, type TreeEntry } from './tree-compare.js';
+import type { RestoreContext } from './types.js';
+
+type Ctx = RestoreContext<FilesSource>;
+
+/** A staged tree that differs from the set: the restore must not go on. */
+class Mismatch extends Error {}
+
+const KEEP_HINT = 'Your live data was not changed and the staging folder was removed.';
+
+const depth = (p: string) => p.split('/').length;
+
+/**
+ * Carries the live entries the globs do not take into the staged tree at the same paths: files
+ * hard-linked (copied when linking fails, e.g. EXDEV), folders and links recreated. Only into
+ * folders known to be real folders, so nothing is written through a link. Returns the kept
+ * folders (their mode and time are set last) and what was kept.
+ */
+async function keepLive(ctx: Ctx, set: SetData, staged: string): Promise<{ dirs: TreeEntry[]; summary: string }> {
+  if (!(await folderAt(ctx.target, ctx.source.name))) return { dirs: [], summary: 'no live folder at the target, so nothing to keep' };
+  const live = await listTree(ctx.target, ctx.signal);
+  const roles = rolesOf(live, set.index, ctx.source);
+  const real = new Set(['', ...set.entries.filter((e) => e.type === 'dir').map((e) => e.path)]);
+  const dirs: TreeEntry[] = [];
+  const n = { linked: 0, copied: 0, links: 0 };
+  for (const e of live) {
+    if (roles.get(e.path) !== 'kept') continue;
+    throwIfAborted(ctx.signal);
+    if (!real.has(parentOf(e.path))) throw new Error(`${e.path} cannot be kept: ${parentOf(e.path)} is not a folder in the restored data`);
+    const from = path.join(ctx.target, e.path);
+    const to = path.join(staged, e.path);
+    const time = e.mtimeMs / 1000;
+    if (e.type === 'dir') {
+      await fs.mkdir(to, { mode: 0o700 });
+      real.add(e.path);
+      dirs.push(e);
+    } else if (e.type === 'symlink') {
+      await fs.symlink(e.target ?? '', to);
+      await fs.lutimes(to, time, time);
+      n.links++;
+    } else {
+      try {
+        await fs.link(from, to);
+        n.linked++;
+      } catch (err) {
+        if (e.type !== 'file') throw new Error(`${e.path} is a special file that could not be hard-linked (${(err as NodeJS.ErrnoException).code ?? 'error'}); move it out of the folder, then restore again`);
+        await fs.copyFile(from, to, constants.COPYFILE_EXCL);
+        await fs.chmod(to, e.mode);
+        await fs.utimes(to, time, time);
+        n.copied++;
+      }
+    }
+  }
+  const files = `${count(n.linked + n.copied, 'file')} (${n.linked} hard-linked, ${n.copied} copied)`;
+  return { dirs, summary: `${files}, ${count(dirs.length, 'folder')} and ${count(n.links, 'link')} the globs do not take kept from ${ctx.target}` };
+}
+
+/** Sets and then reads back each entry's mode and time: the set's entries, then folders deepest first. */
+async function applyTimes(set: SetData, keptDirs: TreeEntry[], staged: string, rootMode: number | undefined): Promise<string> {
+  const wrong: string[] = [];
+  const apply = async (rel: string, type: IndexEntry['type'], mode: number, mtimeMs: number) => {
+    const abs = path.join(staged, rel);
+    const time = mtimeMs / 1000; // seconds as a float keep sub-millisecond times (a Date truncates them)
+    if (type === 'symlink') await fs.lutimes(abs, time, time);
+    else {
+      await fs.chmod(abs, mode);
+      await fs.utimes(abs, time, time);
+    }
+    const st = await fs.lstat(abs);
+    if ((type !== 'symlink' && (st.mode & 0o7777) !== mode) || Math.abs(st.mtimeMs - mtimeMs) >= 1) wrong.push(`${rel} (mode ${(st.mode & 0o7777).toString(8)}, modified ${st.mtime.toISOString()})`);
+  };
+  for (const e of set.entries) if (e.type !== 'dir') await apply(e.path, e.type, e.mode, e.mtime);
+  const dirs = [...set.entries.filter((e) => e.type === 'dir').map((e) => ({ path: e.path, mode: e.mode, mtimeMs: e.mtime })), ...keptDirs];
+  dirs.sort((a, b) => depth(b.path) - depth(a.path));
+  for (const d of dirs) await apply(d.path, 'dir', d.mode, d.mtimeMs);
+  if (rootMode !== undefined) await fs.chmod(staged, rootMode);
+  if (wrong.length) throw new Mismatch(`${wrong.length} entries did not take their mode and time: ${firstFew(wrong)}`);
+  return `${set.entries.length} entries of the set and ${keptDirs.length} kept folders have their recorded mode and modification time`;
+}
+
+/** Runs one step as a named check and rethrows its own error when it fails, so the cause stays typed. */
+async function must(checks: DrillCheck[], target: string, name: string, run: () => Promise<string>): Promise<void> {
+  let thrown: unknown;
+  const passed = await timedCheck(checks, target, name, () => run().catch((err: unknown) => Promise.reject((thrown = err))));
+  if (!passed) throw thrown;
+}
+
+/** The operator-facing error for a failed stage: a full disk with the space needed, a mismatch naming paths, or the cause. */
+function stageError(err: unknown, ctx: Ctx & { staged: string }, need: number): LifeboatError {
+  if (err instanceof LifeboatError) return err;
+  const name = ctx.source.name;
+  if (err instanceof Mismatch) return new LifeboatError('STAGE_FAILED', `The staged copy of source "${name}" does not match the set: ${err.message}.`, `${KEEP_HINT} Run a drill on this set; restore another set if it fails.`);
+  const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+  // node-tar puts the entry it was writing on its errors; Node's own errors carry `path`.
+  const at = (cause as { path?: string }).path ?? (cause as { entry?: { absolute?: string } }).entry?.absolute ?? ctx.staged;
+  const known = fsError(cause, at, true);
+  if (known?.code === 'DISK_FULL') {
+    return new LifeboatError('DISK_FULL', `Disk full at ${at} while staging source "${name}".`, `Staging needs ${formatBytes(need)} (${need} bytes) free on the disk of ${path.dirname(ctx.staged)}; free that much and restore again. ${KEEP_HINT}`);
+  }
+  const why = known?.message ?? (err instanceof Error ? err.message : String(err));
+  return new LifeboatError('STAGE_FAILED', `Staging source "${name}" failed: ${why}`, `${known?.hint ?? 'Check the disk beside the target.'} ${KEEP_HINT}`);
+}
+
+/**
+ * Extracts the set into `staged` (made here, 0700), proves it equals the index, carries over the
+ * live entries the globs do not take, then sets modes and times. Any failure or cancel removes
+ * `staged` entirely; the live target is only read.
+ */
+export async function stageFiles(ctx: Ctx & { staged: string }): Promise<DrillCheck[]> {
+  const { staged, signal, progress, source } = ctx;
+  const set = await loadSet(ctx);
+  const liveRoot = (await folderAt(ctx.target, source.name)) ? await fs.stat(ctx.target) : undefined;
+  await fs.mkdir(staged, { mode: 0o700 }).catch((err: unknown) => {
+    throw fsError(err, staged, true) ?? new LifeboatError('STAGE_FAILED', `Cannot create the staging folder ${staged}: ${err instanceof Error ? err.message : String(err)}.`, 'Remove what is in the way, then restore again. Your live data was not changed.');
+  });
+  const file = set.archive.file;
+  const checks: DrillCheck[] = [];
+  try {
+    await fs.chmod(staged, 0o700);
+    progress.setPhase('stage', source.name);
+    let got: Extracted | undefined;
+    await must(checks, file, 'extracts safely', async () => {
+      const refused = (why: string) => new LifeboatError('UNSAFE_ARCHIVE', `Refused to restore source "${source.name}": ${why}.`, 'Nothing was written outside the staging folder, and it was removed. The set may be damaged or forged: restore another set, and run a drill on this one.');
+      got = await extract(path.join(ctx.setDir, file), staged, set.details, { links: 'create', signal, progress }).catch((err: unknown) => {
+        throw err instanceof LifeboatError && err.code === 'UNSAFE_ARCHIVE' ? refused(err.message) : err;
+      });
+      if (got.refused.length) throw refused(`${file} holds ${count(got.refused.length, 'unsafe entry', 'unsafe entries')}: ${firstFew(got.refused)}`);
+      if (got.archive.size !== set.archive.size || got.archive.sha256 !== set.archive.sha256) throw new Mismatch(`${file} has ${got.archive.size} bytes with SHA-256 ${got.archive.sha256.slice(0, 12)}…, the manifest records ${set.archive.size} bytes and ${set.archive.sha256.slice(0, 12)}…`);
+      return `${got.files.size + got.dirs.size + got.links.size} entries extracted into the staging folder, none refused; links made after every file and folder`;
+    });
+    const listing = listingOf(await listTree(staged, signal), got?.files ?? new Map());
+    if (!(await proveListing(checks, file, set.entries, listing, 'the staging folder'))) {
+      throw new Mismatch(checks.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.reason}`).join('; '));
+    }
+    progress.setPhase('keep', source.name);
+    let keptDirs: TreeEntry[] = [];
+    await must(checks, file, 'live entries the globs do not take kept', async () => {
+      const kept = await keepLive(ctx, set, staged);
+      keptDirs = kept.dirs;
+      return kept.summary;
+    });
+    await must(checks, file, 'modes and times as recorded', () => applyTimes(set, keptDirs, staged, liveRoot ? liveRoot.mode & 0o7777 : undefined));
+    throwIfAborted(signal);
+    return checks;
+  } catch (err) {
+    const left = await fs.rm(staged, { recursive: true, force: true, maxRetries: 3 }).then(() => undefined, (e: unknown) => e);
+    const failure = signal.aborted ? cancelled() : stageError(err, ctx, set.details.totalBytes);
+    if (!left) throw failure;
+    const why = left instanceof Error ? left.message : String(left);
+    throw new LifeboatError(failure.code, failure.message, `Your live data was not changed, but the staging folder ${staged} could not be removed (${why}): remove it by hand.`);
+  }
+}

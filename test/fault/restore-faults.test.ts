@@ -1,0 +1,163 @@
+import Database from 'better-sqlite3';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fileSha, makeAppDb, makeAssets, treeFingerprint } from '../support/data.js';
+import { demoEnvironment } from '../support/engine.js';
+import { CLI, jsonOf, runCli, useTempDirs, writeEnvFile } from '../support/tools.js';
+
+const tempDir = useTempDirs();
+const mounts: string[] = [];
+afterEach(() => {
+  for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
+});
+
+/** A small tmpfs the test mounts itself: a disk that fills up. Needs root (CI runs as root). */
+function smallDisk(dir: string, options: string): void {
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mounting a tmpfs at ${dir} failed (${r.stderr.trim()}): the full-disk tests need root and the mount command (Debian package mount)`);
+  mounts.push(dir);
+}
+
+async function setup(opts: { liveRoot?: string; location?: string; setup?: (live: string) => void } = {}) {
+  const root = tempDir();
+  const live = opts.liveRoot ?? path.join(root, 'live');
+  mkdirSync(path.join(live, 'assets'), { recursive: true });
+  makeAppDb(path.join(live, 'shop.db'), { rows: 500, wal: true });
+  makeAssets(path.join(live, 'assets'));
+  opts.setup?.(live);
+  const home = path.join(root, 'home');
+  const env = demoEnvironment(root, { protection: 'normal', location: opts.location ?? path.join(root, 'sets') });
+  env.sources = [
+    { kind: 'sqlite', name: 'db', path: path.join(live, 'shop.db') },
+    { kind: 'files', name: 'assets', path: path.join(live, 'assets'), include: ['**/*'], exclude: [] },
+  ];
+  expect((await runCli(['env', 'import', writeEnvFile(root, env)], home)).code).toBe(0);
+  const b = await runCli(['backup', '--env', 'prod', '--json'], home);
+  expect(b.code, b.stderr).toBe(0);
+  return { root, home, live, db: path.join(live, 'shop.db'), assets: path.join(live, 'assets'), set: jsonOf<{ id: string; path: string }>(b), location: env.location };
+}
+
+function change(live: string): void {
+  writeFileSync(path.join(live, 'assets', 'after-backup.txt'), 'new');
+  const db = new Database(path.join(live, 'shop.db'));
+  db.exec('DELETE FROM orders WHERE id > 100');
+  db.close();
+}
+
+function fingerprint(db: string, assets: string): { db: string; assets: string[] } {
+  return { db: fileSha(db), assets: treeFingerprint(assets) };
+}
+
+/** No staging or moved-aside copies are left beside the targets. */
+function leftovers(live: string): string[] {
+  return [...readdirSync(live), ...readdirSync(path.join(live, 'assets'))].filter((n) => n.includes('.lifeboat-'));
+}
+
+function startRestore(home: string, id: string, stallAt: string): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, 'restore', '--env', 'prod', '--set', id], { env: { ...process.env, LIFEBOAT_HOME: home, LIFEBOAT_TEST_STALL: stallAt }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return { child, stderr: () => err };
+}
+
+describe('kill -9 of a restore', () => {
+  for (const point of ['restore:safety-done', 'restore:staged', 'restore:between-renames', 'restore:before-verify']) {
+    it(`at ${point}: the next command leaves the target wholly old, and the safety set exists`, async () => {
+      const { home, live, db, assets, set } = await setup();
+      change(live);
+      const before = fingerprint(db, assets);
+      const run = startRestore(home, set.id, point);
+      const end = Date.now() + 60_000;
+      while (!run.stderr().includes(`stalled at ${point}`)) {
+        if (Date.now() > end || run.child.exitCode !== null) throw new Error(`the restore did not reach ${point}: ${run.stderr()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise<void>((resolve) => {
+        run.child.once('close', () => resolve());
+        run.child.kill('SIGKILL');
+      });
+      if (point === 'restore:between-renames') expect(existsSync(db)).toBe(false); // the first source is half swapped
+
+      const next = await runCli(['list', '--env', 'prod', '--json'], home);
+      expect(next.code, next.stderr).toBe(0);
+      expect(fingerprint(db, assets)).toEqual(before);
+      expect(leftovers(live)).toEqual([]);
+      const sets = jsonOf<{ id: string; label: string | null }[]>(next);
+      expect(sets.filter((s) => s.label === 'pre-restore')).toHaveLength(1);
+      const activity = jsonOf<{ action: string; summary: string }[]>(await runCli(['activity', '--env', 'prod', '--json'], home));
+      expect(activity.find((a) => a.action === 'restore.recover')?.summary).toMatch(/was interrupted .* rolled back: the data is as it was before it/);
+      // And the restore can then be done for real.
+      const again = await runCli(['restore', '--env', 'prod', '--set', set.id], home);
+      expect(again.code, again.stderr).toBe(0);
+      expect(fingerprint(db, assets)).not.toEqual(before);
+    });
+  }
+});
+
+describe('a full disk', () => {
+  it('during staging: "disk full at …", live data untouched, temporary files removed', async () => {
+    const root = tempDir();
+    const live = path.join(root, 'disk');
+    // A tmpfs with few inodes: the pre-flight's byte count passes, the many small files do not fit.
+    smallDisk(live, 'size=64m,nr_inodes=400');
+    const { home, db, assets, set } = await setup({
+      liveRoot: live,
+      location: path.join(root, 'sets'),
+      setup: (l) => {
+        mkdirSync(path.join(l, 'assets', 'many'));
+        for (let i = 0; i < 250; i++) writeFileSync(path.join(l, 'assets', 'many', `f${i}.txt`), `file ${i}`);
+      },
+    });
+    change(live);
+    const before = fingerprint(db, assets);
+    const r = await runCli(['restore', '--env', 'prod', '--set', set.id, '--json'], home);
+    expect(r.code, r.stdout).toBe(1);
+    const { error } = jsonOf<{ error: { code: string; message: string; hint: string } }>(r);
+    expect(error.code, error.message).toBe('DISK_FULL');
+    expect(error.message).toMatch(/disk full at /i);
+    expect(`${error.message} ${error.hint}`).toMatch(/need/);
+    expect(fingerprint(db, assets)).toEqual(before);
+    expect(leftovers(live)).toEqual([]);
+  });
+
+  it('during the safety backup: a clear error naming the disk and what it needs, live data untouched', async () => {
+    const root = tempDir();
+    const location = path.join(root, 'small-location');
+    smallDisk(location, 'size=3m');
+    const { home, live, db, assets, set } = await setup({ location });
+    // Now the live data outgrows what the location has left for a safety backup.
+    writeFileSync(path.join(live, 'assets', 'big.bin'), randomBytes(4 << 20));
+    const before = fingerprint(db, assets);
+    const r = await runCli(['restore', '--env', 'prod', '--set', set.id, '--json'], home);
+    expect([1, 3]).toContain(r.code);
+    const { error } = jsonOf<{ error: { code: string; message: string; hint: string } }>(r);
+    expect(['DISK_FULL', 'NOT_ENOUGH_SPACE']).toContain(error.code);
+    expect(error.message).toMatch(/disk full at .*small-location/i);
+    expect(error.message).toMatch(/need/);
+    expect(fingerprint(db, assets)).toEqual(before);
+    expect(readdirSync(location).filter((n) => n.startsWith('.partial-'))).toEqual([]);
+    expect(leftovers(live)).toEqual([]);
+  });
+
+  it('during a backup: DISK_FULL, exit 1, no partial set left', async () => {
+    const root = tempDir();
+    const location = path.join(root, 'tiny');
+    smallDisk(location, 'size=1m');
+    const live = path.join(root, 'live');
+    mkdirSync(path.join(live, 'assets'), { recursive: true });
+    makeAppDb(path.join(live, 'shop.db'));
+    writeFileSync(path.join(live, 'assets', 'big.bin'), randomBytes(3 << 20));
+    const home = path.join(root, 'home');
+    const env = demoEnvironment(root, { location });
+    env.sources = [{ kind: 'sqlite', name: 'db', path: path.join(live, 'shop.db') }, { kind: 'files', name: 'assets', path: path.join(live, 'assets'), include: ['**/*'], exclude: [] }];
+    expect((await runCli(['env', 'import', writeEnvFile(root, env)], home)).code).toBe(0);
+    const r = await runCli(['backup', '--env', 'prod', '--json'], home);
+    expect(r.code).toBe(1);
+    expect(jsonOf<{ error: { code: string; message: string } }>(r).error).toMatchObject({ code: 'DISK_FULL' });
+    expect(readdirSync(location).filter((n) => !n.startsWith('.lifeboat-'))).toEqual([]);
+  });
+});
