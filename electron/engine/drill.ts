@@ -95,7 +95,7 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
   try {
     const bySource = new Map<string, Artifact[]>();
     for (const a of manifest.artifacts) bySource.set(a.source, [...(bySource.get(a.source) ?? []), a]);
-    const jobs = [...bySource].map(async ([source, artifacts]) => {
+    const checkSource = async ([source, artifacts]: [string, Artifact[]]): Promise<DrillCheck[]> => {
       const kind = artifacts[0]!.kind;
       const plugin = pluginFor(kind);
       if (!plugin) return [{ target: artifacts[0]!.file, name: 'content checks', status: 'FAIL' as const, reason: `this Lifeboat has no checks for sources of kind "${kind}"; update Lifeboat`, durationMs: 0 }];
@@ -103,8 +103,16 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
       const dir = path.join(scratch, source);
       await fs.mkdir(dir, { mode: 0o700 });
       return plugin.check({ source, artifacts, setDir, scratch: dir, signal, progress });
-    });
-    for (const result of await Promise.all(jobs)) checks.push(...result);
+    };
+    // Two sources at a time: decompression runs on the thread pool, one per core, and memory
+    // stays bounded however many sources the set holds.
+    const results = new Array<DrillCheck[]>(bySource.size);
+    const queue = [...bySource.entries()].map((job, i) => ({ job, i }));
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) results[next.i] = await checkSource(next.job);
+    };
+    await Promise.all([worker(), worker()]);
+    for (const result of results) checks.push(...result);
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }

@@ -108,6 +108,6 @@ export async function expandArtifact(
   const tap = new HashTap(onBytes);
   const stages: NodeJS.ReadWriteStream[] = compression === 'gzip' ? [createGunzip()] : [];
   stages.push(new ByteLimit(maxBytes, path.basename(src)), tap);
-  await pipeline([createReadStream(src, { highWaterMark: 1 << 20 }), ...stages, createWriteStream(dest, { flags: 'wx', mode: 0o600 })] as unknown as [Readable, ...NodeJS.ReadWriteStream[], NodeJS.WritableStream], { signal });
+  await pipeline([createReadStream(src, { highWaterMark: 1 << 18 }), ...stages, createWriteStream(dest, { flags: 'wx', mode: 0o600 })] as unknown as [Readable, ...NodeJS.ReadWriteStream[], NodeJS.WritableStream], { signal });
   return { size: tap.bytes, sha256: tap.digest() };
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import pkg from '../../package.json' with { type: 'json' };
 
 /** Lifeboat's version, recorded in every manifest. */
-export const TOOL_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const TOOL_VERSION: string = pkg.version;

@@ -188,3 +188,33 @@ describe('restore', () => {
     expect(again.stderr).toContain('already holds');
   });
 });
+
+describe('cancelling a restore', () => {
+  it('leaves the target as it was, with nothing staged left behind, and logs it as cancelled', async () => {
+    const { home, db, assets, set } = await setup('normal');
+    damage(db, assets);
+    const before = state(db, assets);
+    const { Engine } = await import('../../electron/engine/engine.js');
+    const engine = new Engine(home, 'test');
+    try {
+      const controller = new AbortController();
+      const phases: string[] = [];
+      const run = engine.call('restore.run', { env: 'prod', set: set.id }, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          phases.push(p.phase);
+          if (p.phase === 'stage') controller.abort();
+        },
+      });
+      await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect(phases).toContain('safety backup');
+      expect(state(db, assets)).toEqual(before);
+      expect(readdirSync(path.dirname(db)).filter((n) => n.includes('.lifeboat-'))).toEqual([]);
+      expect(readdirSync(path.join(home, 'restores'))).toEqual([]);
+      const [last] = await engine.call('activity.list', { env: 'prod', limit: 1 });
+      expect(last).toMatchObject({ action: 'restore', outcome: 'cancelled', door: 'test' });
+    } finally {
+      engine.close();
+    }
+  });
+});

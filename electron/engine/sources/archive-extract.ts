@@ -70,13 +70,16 @@ function ancestors(name: string): string[] {
  */
 export async function extract(archivePath: string, dest: string, details: ArchiveDetails, opts: ExtractOptions): Promise<Extracted> {
   const got = { files: new Map<string, { size: number; sha256: string }>(), dirs: new Set<string>(), links: new Map<string, string>(), refused: [] as string[] };
-  const taps = new Map<string, HashTap>();
+  // Each file's size and SHA-256, kept as its stream finishes: holding the streams themselves
+  // until the end would grow memory with the number of files.
+  const written = new Map<string, { size: number; sha256: string }>();
+  const open = new Set<string>();
   const kinds = new Map<string, string>(); // every accepted entry and its tar type
   const parents = new Set<string>(); // folders that accepted entries lie in
   const recorded = details.fileCount + details.dirCount + details.symlinkCount;
   const budget = { left: details.totalBytes, total: details.totalBytes };
   const name = path.basename(archivePath);
-  const src = createReadStream(archivePath, { highWaterMark: 1 << 20 });
+  const src = createReadStream(archivePath, { highWaterMark: 1 << 18 });
   let stopped = false; // after a failure no further entry is accepted
   const placement = (entry: string, type: string): string | undefined => {
     if (kinds.has(entry)) return 'appears twice';
@@ -112,7 +115,11 @@ export async function extract(archivePath: string, dest: string, details: Archiv
     transform: (entry) => {
       const at = entryName(entry.path);
       const tap = new BudgetTap(budget, at, (n) => opts.progress.addBytes(n));
-      taps.set(at, tap);
+      open.add(at);
+      tap.once('finish', () => {
+        written.set(at, { size: tap.bytes, sha256: tap.digest() });
+        open.delete(at);
+      });
       // node-tar pipes the entry into the returned stream; its type names node-tar's own Minipass class, but any stream with write/end/pipe works.
       return tap as unknown as ReadEntry;
     },
@@ -133,10 +140,11 @@ export async function extract(archivePath: string, dest: string, details: Archiv
     if (err instanceof LifeboatError && (err.code === 'UNSAFE_ARCHIVE' || err.code === 'DRILL_FAILED')) throw new LifeboatError('UNSAFE_ARCHIVE', message, UNSAFE_HINT);
     throw new Error(message, { cause: err });
   }
-  for (const [at, tap] of taps) {
+  if (open.size) throw new Error(`${[...open][0]} was not completely read from the archive`);
+  for (const [at, file] of written) {
     const onDisk = await fs.lstat(path.join(dest, at)).catch(() => undefined);
-    if (!onDisk?.isFile() || onDisk.size !== tap.bytes) throw new Error(`${at} was not written to ${dest} as read from the archive`);
-    got.files.set(at, { size: tap.bytes, sha256: tap.digest() });
+    if (!onDisk?.isFile() || onDisk.size !== file.size) throw new Error(`${at} was not written to ${dest} as read from the archive`);
+    got.files.set(at, file);
     opts.progress.addFiles(1);
   }
   if (opts.links === 'create' && !got.refused.length) await createLinks(dest, got.links, got.refused);
