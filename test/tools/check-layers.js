@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The layer check (`npm run lint`): fails when an import points the wrong way.
-//   electron/engine/  never imports `electron`, a door (electron/*.ts) or renderer/;
+//   electron/engine/  never imports `electron`, a door (electron/*.ts) or renderer/ (package.json, for its version, is data);
 //   shared/           imports only zod and shared/ (it runs in the renderer too);
 //   renderer/         imports only shared/ and its own files (and npm packages).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -31,7 +31,7 @@ const rules = [
     layer: 'electron/engine',
     bad: (spec, target) =>
       spec === 'electron' || spec.startsWith('electron/') ? 'imports electron (the engine must run under plain Node)'
-      : target && !target.startsWith('electron/engine/') && !target.startsWith('shared/') ? `imports ${target} (the engine imports only itself and shared/)`
+      : target && target !== 'package.json' && !target.startsWith('electron/engine/') && !target.startsWith('shared/') ? `imports ${target} (the engine imports only itself, shared/ and package.json's data)`
       : null,
   },
   {
