@@ -27,12 +27,17 @@ export class ProgressMeter {
 
   addBytes(n: number): void {
     this.bytesDone += n;
-    this.report(false);
+    this.tick();
   }
 
   addFiles(n: number): void {
     this.filesDone += n;
-    this.report(false);
+    this.tick();
+  }
+
+  /** Called per chunk: builds and emits figures only once the interval has passed. */
+  private tick(): void {
+    if (this.emit && Date.now() - this.lastEmit >= this.intervalMs) this.report(true);
   }
 
   /** The current figures; `force` emits even inside the interval. */
