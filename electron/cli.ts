@@ -34,6 +34,7 @@ async function call<M extends MethodName>(method: M, args: unknown, opts: Common
   let engine: Engine | undefined;
   try {
     engine = new Engine(lifeboatHome(), 'cli');
+    for (const note of await engine.recover()) err(`Note: ${note.message}`);
     const showProgress = !opts.json && process.stderr.isTTY;
     const result = await engine.call(method, args, { signal: controller.signal, onProgress: showProgress ? drawProgress : undefined });
     if (showProgress) process.stderr.write('\r\x1b[K');

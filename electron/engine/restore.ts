@@ -146,8 +146,11 @@ export async function recoverInterruptedRestores(home: string): Promise<{ env: s
     try {
       lock = await acquireLock(j.location, j.env, { operation: 'restore recovery', door: 'engine' });
     } catch (err) {
-      if (err instanceof LifeboatError && err.code === 'LOCKED') continue;
-      throw err;
+      if (err instanceof LifeboatError && err.code === 'LOCKED') continue; // that restore is still running
+      // The location is unreachable (an unmounted disk): say so, keep the journal for the next
+      // start, and let every other command work.
+      notes.push({ env: j.env, message: `An interrupted restore of ${j.setId} could not be rolled back yet: its backup location ${j.location} cannot be opened (${err instanceof Error ? err.message : String(err)}). Mount it again; the next command will finish the roll-back.` });
+      continue;
     }
     try {
       if (j.state === 'committed') {

@@ -161,3 +161,34 @@ describe('a full disk', () => {
     expect(readdirSync(location).filter((n) => !n.startsWith('.lifeboat-'))).toEqual([]);
   });
 });
+
+describe('recovery of an interrupted restore', () => {
+  it('with its backup location unreachable, says so and keeps every other command working', async () => {
+    const root = tempDir();
+    const home = path.join(root, 'home');
+    mkdirSync(path.join(home, 'restores'), { recursive: true });
+    const gone = path.join(root, 'unmounted-disk', 'sets');
+    writeFileSync(path.join(home, 'restores', 'r1.json'), JSON.stringify({
+      id: 'r1', env: 'shop/prod', location: gone, setId: 'shop_prod_20261122_020000', pid: 1, createdAt: new Date().toISOString(), state: 'swapping',
+      sources: [{ source: 'db', target: path.join(root, 'live', 'shop.db'), staged: path.join(root, 'live', '.shop.db.staged'), moves: [{ from: path.join(root, 'live', '.shop.db.staged'), to: path.join(root, 'live', 'shop.db') }] }],
+    }));
+    const r = await runCli(['env', 'list'], home);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Note: An interrupted restore of shop_prod_20261122_020000 could not be rolled back yet: its backup location ${gone} cannot be opened`);
+    expect(existsSync(path.join(home, 'restores', 'r1.json'))).toBe(true);
+  });
+
+  it('tells the operator on the next command that it was rolled back', async () => {
+    const { home, live, set } = await setup();
+    change(live);
+    const run = startRestore(home, set.id, 'restore:staged');
+    while (!run.stderr().includes('stalled at restore:staged')) await new Promise((r) => setTimeout(r, 20));
+    await new Promise<void>((resolve) => {
+      run.child.once('close', () => resolve());
+      run.child.kill('SIGKILL');
+    });
+    const next = await runCli(['env', 'list'], home);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/^Note: A restore of shop_prod_\S+ was interrupted \(staging\) and has been rolled back/m);
+  });
+});
