@@ -91,6 +91,8 @@ export const api = {
   'restore.run': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), confirm: z.string().optional() }), RestoreResult),
   'catalog.rebuild': method(z.object({ locations: z.array(z.string()).default([]) }), RebuildResult),
   'activity.list': method(z.object({ env: envRef.optional(), limit: z.number().int().positive().max(10000).default(200) }), z.array(ActivityEntry)),
+  /** Cancels a running call that was started with this job name; false when no such job runs. */
+  'job.cancel': method(z.object({ job: z.string().min(1).max(100) }), z.object({ cancelled: z.boolean() })),
 } as const;
 
 export type Api = typeof api;

@@ -19,7 +19,15 @@ import type { DrillReport } from '../../shared/drill.js';
 export interface CallContext {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** Names the call so that `job.cancel` can stop it; a name already running is refused. */
+  job?: string;
 }
+
+/** Told after a call changed what screens show; `env` is the environment's key, or null for all. */
+export type ChangeListener = (env: string | null) => void;
+
+/** Methods that change sets, environments or the activity log, after which listeners are told. */
+const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'backup.run', 'drill.run', 'restore.run', 'catalog.rebuild']);
 
 type Handlers = { [M in MethodName]: (args: z.output<Api[M]['args']>, ctx: CallContext) => Promise<ResultOf<M>> };
 
@@ -31,6 +39,9 @@ export class Engine {
   readonly catalog: Catalog;
   /** Interrupted restores found and finished at start, once per engine. */
   private recovery: Promise<{ env: string; message: string }[]> | undefined;
+  /** Running calls by job name, so that any door can cancel them. */
+  private readonly jobs = new Map<string, AbortController>();
+  private readonly changeListeners = new Set<ChangeListener>();
 
   constructor(readonly home: string, readonly door: string) {
     this.catalog = new Catalog(home);
@@ -59,7 +70,38 @@ export class Engine {
     }
     await this.recover();
     const handler = this.handlers[method] as (args: unknown, ctx: CallContext) => Promise<ResultOf<M>>;
-    return handler(parsed.data, ctx);
+    if (!ctx.job) return this.told(method, parsed.data, handler(parsed.data, ctx));
+    if (this.jobs.has(ctx.job)) throw new LifeboatError('BAD_ARGUMENT', `A job named ${ctx.job} is already running.`, 'Give every call its own job name.');
+    const controller = new AbortController();
+    this.jobs.set(ctx.job, controller);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, controller.signal]) : controller.signal;
+    try {
+      return await this.told(method, parsed.data, handler(parsed.data, { ...ctx, signal }));
+    } finally {
+      this.jobs.delete(ctx.job);
+    }
+  }
+
+  /** Subscribes to changes made through this engine; returns the unsubscribe function. */
+  onChange(listener: ChangeListener): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Tells listeners once a changing call has finished, whether it succeeded or not (the log changed). */
+  private async told<T>(method: MethodName, args: unknown, work: Promise<T>): Promise<T> {
+    if (!CHANGING.has(method)) return work;
+    try {
+      return await work;
+    } finally {
+      const ref = (args as { env?: unknown }).env;
+      let key: string | null = null;
+      if (typeof ref === 'string') {
+        const found = this.catalog.findEnvironments(ref);
+        if (found.length === 1) key = environmentKey(found[0]!);
+      }
+      for (const listener of this.changeListeners) listener(key);
+    }
   }
 
   /** Resolves `prod` (when unique) or `app/prod` to one environment. */
@@ -258,6 +300,12 @@ export class Engine {
     'activity.list': async ({ env, limit }) => {
       const key = env ? environmentKey(this.environment(env)) : undefined;
       return this.catalog.activity(key, limit);
+    },
+    'job.cancel': async ({ job }) => {
+      const controller = this.jobs.get(job);
+      if (!controller) return { cancelled: false };
+      controller.abort();
+      return { cancelled: true };
     },
   };
 }
