@@ -71,6 +71,30 @@ export const ActivityEntry = z.object({
 });
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
 
+/** What the environment editor shows as the operator types: every problem at once, and what is on disk. */
+export const EnvironmentCheck = z.object({
+  /** True when the environment can be saved as it is. */
+  ok: z.boolean(),
+  /** `app/name` when both are given. */
+  key: z.string().nullable(),
+  /** An environment with this key is already saved (saving replaces it). */
+  exists: z.boolean(),
+  problems: z.array(z.object({ path: z.string(), message: z.string(), hint: z.string().optional() })),
+  sources: z.array(
+    z.object({
+      index: z.number().int(),
+      name: z.string(),
+      kind: z.string(),
+      status: z.enum(['ok', 'problem', 'unchecked']),
+      summary: z.string(),
+      bytes: z.number().nullable(),
+      files: z.number().nullable(),
+    }),
+  ),
+  location: z.object({ status: z.enum(['ok', 'problem', 'unchecked']), summary: z.string() }),
+});
+export type EnvironmentCheck = z.infer<typeof EnvironmentCheck>;
+
 /** Declares one method of the contract: its argument and its result. */
 function method<A extends z.ZodType, R extends z.ZodType>(args: A, result: R) {
   return { args, result };
@@ -84,8 +108,13 @@ export const api = {
   'env.list': method(z.object({}), z.array(EnvironmentSummary)),
   'env.get': method(z.object({ env: envRef }), Environment),
   'env.save': method(z.object({ environment: z.unknown(), baseDir: z.string().optional() }), Environment),
+  'env.check': method(z.object({ environment: z.unknown(), baseDir: z.string().optional() }), EnvironmentCheck),
+  /** Creates (or finds) the demo environment: a small database and folder in Lifeboat's data folder. */
+  'env.demo': method(z.object({}), Environment),
   'backup.run': method(z.object({ env: envRef }), BackupResult),
   'sets.list': method(z.object({ env: envRef }), z.array(SetSummary)),
+  /** Opens a set's folder in the file manager where there is a desktop; always answers its path. */
+  'sets.reveal': method(z.object({ env: envRef, set: z.string().min(1) }), z.object({ path: z.string(), opened: z.boolean(), how: z.string() })),
   'drill.run': method(z.object({ env: envRef, set: z.string().optional() }), DrillReport),
   'restore.preview': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional() }), RestorePreview),
   'restore.run': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), confirm: z.string().optional() }), RestoreResult),

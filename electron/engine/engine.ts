@@ -13,6 +13,9 @@ import { readManifest } from './manifest.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
 import { recoverInterruptedRestores, runRestore } from './restore.js';
 import { planRestore } from './restore-plan.js';
+import { checkEnvironment } from './environment-check.js';
+import { makeDemo } from './demo.js';
+import { revealFolder } from './reveal.js';
 import type { DrillReport } from '../../shared/drill.js';
 
 /** What every call carries besides its arguments. */
@@ -27,7 +30,7 @@ export interface CallContext {
 export type ChangeListener = (env: string | null) => void;
 
 /** Methods that change sets, environments or the activity log, after which listeners are told. */
-const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'backup.run', 'drill.run', 'restore.run', 'catalog.rebuild']);
+const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'env.demo', 'backup.run', 'drill.run', 'restore.run', 'catalog.rebuild']);
 
 type Handlers = { [M in MethodName]: (args: z.output<Api[M]['args']>, ctx: CallContext) => Promise<ResultOf<M>> };
 
@@ -194,11 +197,21 @@ export class Engine {
     },
     'env.get': async ({ env }) => this.environment(env),
     'env.save': async ({ environment, baseDir }) => {
-      const env = parseEnvironment(environment, baseDir ?? process.cwd());
+      const env = parseEnvironment(environment, baseDir ?? null);
       this.catalog.saveEnvironment(env);
       this.catalog.addActivity({ env: environmentKey(env), action: 'env.save', door: this.door, outcome: 'success', summary: `Saved environment ${environmentKey(env)} with ${env.sources.length} sources` });
       return env;
     },
+    'env.check': async ({ environment, baseDir }) => checkEnvironment(environment, { baseDir, known: (key) => this.catalog.findEnvironments(key).length > 0 }),
+    'env.demo': async () => {
+      const existing = this.catalog.findEnvironments('demo/notes')[0];
+      const env = parseEnvironment(await makeDemo(this.home), this.home);
+      if (existing) return existing;
+      this.catalog.saveEnvironment(env);
+      this.catalog.addActivity({ env: environmentKey(env), action: 'env.save', door: this.door, outcome: 'success', summary: `Created the demo environment ${environmentKey(env)}: a notes database and an attachments folder in ${path.dirname(env.location)}` });
+      return env;
+    },
+    'sets.reveal': async ({ env: ref, set }) => revealFolder(await this.setPath(this.environment(ref), set)),
     'backup.run': async ({ env: ref }, ctx) => {
       const env = this.environment(ref);
       const key = environmentKey(env);

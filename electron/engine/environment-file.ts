@@ -5,6 +5,8 @@ import { LifeboatError } from './errors.js';
 
 type Problem = { path: string; message: string };
 
+export const FULL_PATH = 'give a full path, starting with / (or ~/ for your home folder)';
+
 /** `sources[1].path` from zod's `['sources', 1, 'path']`. */
 function fieldPath(parts: readonly PropertyKey[]): string {
   let out = '';
@@ -12,9 +14,13 @@ function fieldPath(parts: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-function resolvePath(p: string, baseDir: string): string {
+export function resolvePath(p: string, baseDir: string): string {
   if (p === '~' || p.startsWith('~/')) return path.join(os.homedir(), p.slice(1));
   return path.resolve(baseDir, p);
+}
+
+function isFull(p: string): boolean {
+  return path.isAbsolute(p) || p === '~' || p.startsWith('~/');
 }
 
 function inside(child: string, parent: string): boolean {
@@ -24,9 +30,11 @@ function inside(child: string, parent: string): boolean {
 
 /**
  * Parses an environment (from a file or a form), reporting every problem at once with its field
- * path. Relative paths are resolved against `baseDir` (the file's folder) and stored absolute.
+ * path. Relative paths are resolved against `baseDir` (the file's folder) and stored absolute; with
+ * no `baseDir` (a form in the app) a relative path is a problem, since it would depend on where
+ * Lifeboat happened to start.
  */
-export function parseEnvironment(input: unknown, baseDir: string, origin = 'The environment'): Environment {
+export function parseEnvironment(input: unknown, baseDir: string | null, origin = 'The environment'): Environment {
   const parsed = Environment.safeParse(input);
   const problems: Problem[] = [];
   if (!parsed.success) {
@@ -34,10 +42,17 @@ export function parseEnvironment(input: unknown, baseDir: string, origin = 'The 
     throw invalid(origin, problems);
   }
   const env = parsed.data;
-  env.location = resolvePath(env.location, baseDir);
+  if (baseDir === null) {
+    if (!isFull(env.location)) problems.push({ path: 'location', message: FULL_PATH });
+    env.sources.forEach((s, i) => {
+      if (!isFull(s.path)) problems.push({ path: `sources[${i}].path`, message: FULL_PATH });
+    });
+    if (problems.length) throw invalid(origin, problems);
+  }
+  env.location = resolvePath(env.location, baseDir ?? '/');
   const seen = new Map<string, number>();
   env.sources.forEach((source, i) => {
-    source.path = resolvePath(source.path, baseDir);
+    source.path = resolvePath(source.path, baseDir ?? '/');
     const first = seen.get(source.name);
     if (first !== undefined) problems.push({ path: `sources[${i}].name`, message: `"${source.name}" is already the name of sources[${first}]; each source needs its own name` });
     else seen.set(source.name, i);

@@ -1,0 +1,117 @@
+import { constants, promises as fs, type Stats } from 'node:fs';
+import path from 'node:path';
+import { Environment, Source, environmentKey } from '../../shared/environment.js';
+import type { EnvironmentCheck } from '../../shared/api.js';
+import { formatBytes, count } from '../../shared/format.js';
+import { FULL_PATH, parseEnvironment, resolvePath } from './environment-file.js';
+import { toErrorShape } from './errors.js';
+import { pluginOf } from './sources/index.js';
+
+/** How long the editor waits for one source to be measured before it says "still counting". */
+const MEASURE_MS = 4000;
+
+type Problem = EnvironmentCheck['problems'][number];
+
+function fieldPath(parts: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of parts) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
+  return out || '(top level)';
+}
+
+/**
+ * Everything wrong with an environment as typed into the editor, all at once: the schema's
+ * problems, then for every source that parses, what its plug-in finds on disk (exists, readable,
+ * how many files the globs take), and whether the location can be written. Nothing is written.
+ */
+export async function checkEnvironment(input: unknown, opts: { baseDir?: string; known: (key: string) => boolean }): Promise<EnvironmentCheck> {
+  const problems: Problem[] = [];
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const parsed = Environment.safeParse(input);
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.push({ path: fieldPath(issue.path), message: issue.message });
+
+  const relative = (p: string) => !opts.baseDir && !path.isAbsolute(p) && !p.startsWith('~');
+  const resolve = (p: string) => resolvePath(p, opts.baseDir ?? '/');
+
+  // Cross-field rules (duplicate names, location inside a source) come from the same parser env.save uses.
+  if (parsed.success) {
+    try {
+      parseEnvironment(input, opts.baseDir ?? null);
+    } catch (err) {
+      for (const p of toErrorShape(err).problems ?? []) problems.push(p);
+    }
+  }
+
+  const rawSources = Array.isArray(raw.sources) ? raw.sources : [];
+  const sources = await Promise.all(
+    rawSources.map(async (rawSource, index): Promise<EnvironmentCheck['sources'][number]> => {
+      const one = Source.safeParse(rawSource);
+      const name = typeof (rawSource as { name?: unknown })?.name === 'string' ? String((rawSource as { name: string }).name) : `source ${index + 1}`;
+      const kind = typeof (rawSource as { kind?: unknown })?.kind === 'string' ? String((rawSource as { kind: string }).kind) : '?';
+      if (!one.success) return { index, name, kind, status: 'unchecked', summary: 'Not checked until its fields are valid.', bytes: null, files: null };
+      const source = one.data;
+      if (relative(source.path)) {
+        problems.push({ path: `sources[${index}].path`, message: FULL_PATH });
+        return { index, name, kind, status: 'problem', summary: 'Not a full path.', bytes: null, files: null };
+      }
+      const signal = AbortSignal.timeout(MEASURE_MS);
+      try {
+        const estimate = await pluginOf(source).inspect({ ...source, path: resolve(source.path) }, signal);
+        if (source.kind === 'files' && estimate.files === 0) {
+          problems.push({ path: `sources[${index}].include`, message: 'no file in the folder matches these globs; check the include and exclude globs' });
+          return { index, name, kind, status: 'problem', summary: 'The globs take no file.', bytes: 0, files: 0 };
+        }
+        const summary = source.kind === 'files' ? `${count(estimate.files, 'file')} match, ${formatBytes(estimate.bytes)}` : `Readable, ${formatBytes(estimate.bytes)}`;
+        return { index, name, kind, status: 'ok', summary, bytes: estimate.bytes, files: estimate.files };
+      } catch (err) {
+        const shape = toErrorShape(err);
+        if (shape.code === 'CANCELLED' && signal.aborted) return { index, name, kind, status: 'ok', summary: 'Readable; still counting files after 4 s (a large folder).', bytes: null, files: null };
+        problems.push({ path: `sources[${index}].path`, message: shape.message, hint: shape.hint });
+        return { index, name, kind, status: 'problem', summary: shape.message, bytes: null, files: null };
+      }
+    }),
+  );
+
+  let location: EnvironmentCheck['location'] = { status: 'unchecked', summary: 'Not checked until a location is given.' };
+  if (typeof raw.location === 'string' && raw.location) {
+    if (relative(raw.location)) {
+      problems.push({ path: 'location', message: FULL_PATH });
+      location = { status: 'problem', summary: 'Not a full path.' };
+    } else {
+      location = await checkLocation(resolve(raw.location));
+      if (location.status === 'problem') problems.push({ path: 'location', message: location.summary });
+    }
+  }
+
+  const key = typeof raw.app === 'string' && typeof raw.name === 'string' ? environmentKey({ app: raw.app, name: raw.name }) : null;
+  const unique = [...new Map(problems.map((p) => [`${p.path}\n${p.message}`, p])).values()];
+  return { ok: unique.length === 0, key, exists: key ? opts.known(key) : false, problems: unique, sources, location };
+}
+
+/** Whether backups can be written at `dir`: it is a writable folder, or the nearest existing folder above it is. */
+async function checkLocation(dir: string): Promise<EnvironmentCheck['location']> {
+  let at = dir;
+  for (;;) {
+    let st: Stats | null;
+    try {
+      st = await fs.stat(at);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return { status: 'problem', summary: `${at} cannot be read (${code}); check its permissions` };
+      st = null;
+    }
+    if (st) {
+      if (!st.isDirectory()) return { status: 'problem', summary: `${at} is a file, not a folder; choose a folder for the backups` };
+      try {
+        await fs.access(at, constants.W_OK | constants.X_OK);
+      } catch {
+        return { status: 'problem', summary: `${at} is not writable by the user running Lifeboat; choose another folder or change its permissions` };
+      }
+      const free = await fs.statfs(at).then((s) => s.bavail * s.bsize, () => null);
+      const room = free === null ? '' : `; ${formatBytes(free)} free on that disk`;
+      return { status: 'ok', summary: at === dir ? `Writable${room}.` : `Will be created inside ${at}${room}.` };
+    }
+    const up = path.dirname(at);
+    if (up === at) return { status: 'problem', summary: `no folder above ${dir} exists` };
+    at = up;
+  }
+}
