@@ -8,6 +8,7 @@ import type { Progress } from '../shared/progress.js';
 import { Engine } from './engine/engine.js';
 import { LifeboatError, toErrorShape } from './engine/errors.js';
 import { lifeboatHome } from './engine/home.js';
+import { startWebHost } from './web.js';
 
 /**
  * The command-line door: parses words into a contract call, prints the result for a person or as
@@ -238,6 +239,37 @@ program
   .action(async (o: Common & { env?: string; limit: string }) => {
     await call('activity.list', { env: o.env, limit: Number(o.limit) }, o, (entries) => {
       for (const a of entries) out(`${a.at}  ${(a.env ?? '-').padEnd(20)} ${a.action.padEnd(16)} ${a.outcome.padEnd(9)} ${a.door.padEnd(4)} ${a.summary}`);
+    });
+  });
+
+program
+  .command('serve')
+  .description("open Lifeboat's screens in a browser: a web host on 127.0.0.1 with a one-time address")
+  .option('--port <n>', 'the port to listen on (0: any free port)', '0')
+  .action(async (o: { port: string }) => {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      return report({ code: 'BAD_ARGUMENT', message: `--port ${o.port} is not a port number.`, hint: 'Give a number from 1 to 65535, or 0 (or nothing) for any free port.' }, {});
+    }
+    let host;
+    try {
+      host = await startWebHost({ home: lifeboatHome(), port });
+    } catch (e) {
+      const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      return report(busy ? { code: 'BAD_ARGUMENT', message: `Port ${port} is already in use on 127.0.0.1.`, hint: 'Choose another port, or leave --port out to take any free one.' } : toErrorShape(e), {});
+    }
+    out(`Lifeboat web host: ${host.url}`);
+    out('Open that address in a browser on this machine (it works once); press Ctrl-C to stop.');
+    const opened = host;
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        err('Stopping the web host… (running work is cancelled and its partial files removed)');
+        opened.close().then(resolve, resolve);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
   });
 

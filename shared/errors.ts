@@ -52,6 +52,17 @@ export const ERROR_CLASSES = {
   STAGE_FAILED: 'failed',
   RESTORE_FAILED: 'failed',
   VERIFY_FAILED: 'failed',
+  // The doors' own refusals (web host and Electron IPC): nothing reached the engine.
+  WRONG_HOST: 'refused',
+  FOREIGN_ORIGIN: 'refused',
+  FOREIGN_FRAME: 'refused',
+  NO_SESSION: 'refused',
+  NOT_JSON: 'input',
+  BAD_REQUEST: 'input',
+  TOO_LARGE: 'input',
+  UNKNOWN_METHOD: 'input',
+  NOT_FOUND: 'input',
+  UNREACHABLE: 'failed',
 } as const satisfies Record<string, ErrorClass>;
 
 export type ErrorCode = keyof typeof ERROR_CLASSES;

@@ -1,0 +1,88 @@
+import { mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { api } from '../../shared/api.js';
+import type { BridgeEvent } from '../../shared/bridge.js';
+import { createWebBridge, type WebBridgePage } from '../../renderer/src/lib/web-bridge.js';
+import { makeAppDb, makeAssets } from '../support/data.js';
+import { demoEnvironment } from '../support/engine.js';
+import { useTempDirs } from '../support/tools.js';
+import { useServedHosts, type ServedHost } from '../support/web-host.js';
+
+const temp = useTempDirs();
+const serve = useServedHosts();
+
+/** A stand-in browser page at the printed address: its address bar, history and sessionStorage. */
+function pageAt(host: ServedHost, hash: string, storage = new Map<string, string>()) {
+  const replaced: string[] = [];
+  const page: WebBridgePage = {
+    location: { origin: host.origin, pathname: '/', search: '', hash },
+    history: { replaceState: (_d, _u, url) => void replaced.push(String(url)) },
+    storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => void storage.set(k, v), removeItem: (k) => void storage.delete(k) },
+    fetch: globalThis.fetch,
+  };
+  return { page, replaced, storage };
+}
+
+describe('the web bridge against a real `lifeboat serve`', () => {
+  it('has one function per contract method, exchanges the token once and keeps the session across a reload', async () => {
+    const host = await serve();
+    const first = pageAt(host, `#token=${host.token}`);
+    const bridge = createWebBridge(first.page);
+    expect(bridge.door).toBe('web');
+    expect(Object.keys(bridge.methods).sort()).toEqual(Object.keys(api).sort());
+    // The token left the address bar at once.
+    expect(first.replaced).toEqual(['/']);
+    const listed = await bridge.methods['env.list']({});
+    expect(listed).toEqual({ ok: true, result: [] });
+    expect(first.storage.get('lifeboat.session')).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(first.storage.get('lifeboat.session')).not.toBe(host.token);
+
+    // A reload: no token in the address, the secret from sessionStorage.
+    const reloaded = createWebBridge(pageAt(host, '', first.storage).page);
+    expect((await reloaded.methods['activity.list']({})).ok).toBe(true);
+
+    // Another tab with the used address gets no session, and is told what to open.
+    const again = createWebBridge(pageAt(host, `#token=${host.token}`).page);
+    const refused = await again.methods['env.list']({});
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      expect(refused.error.code).toBe('NO_SESSION');
+      expect(refused.error.hint).toContain('lifeboat serve');
+    }
+    // No token and no stored secret: the same answer, without asking the host.
+    const bare = await createWebBridge(pageAt(host, '').page).methods['env.list']({});
+    expect(bare.ok || bare.error.code).toBe('NO_SESSION');
+  });
+
+  it('backs up with a job: progress events arrive on the stream, then the result; a stopped host is named in the hint', async () => {
+    const root = temp();
+    mkdirSync(path.join(root, 'live'), { recursive: true });
+    makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 5000 });
+    makeAssets(path.join(root, 'live', 'assets'));
+    const host = await serve();
+    const bridge = createWebBridge(pageAt(host, `#token=${host.token}`).page);
+    const events: BridgeEvent[] = [];
+    const off = bridge.onEvent((e) => events.push(e));
+
+    const saved = await bridge.methods['env.save']({ environment: demoEnvironment(root) });
+    expect(saved.ok).toBe(true);
+    const run = await bridge.methods['backup.run']({ env: 'prod' }, { job: 'backup-1' });
+    if (!run.ok) throw new Error(`${run.error.message} ${run.error.hint}\n${host.logs()}`);
+    expect(readdirSync(path.join(root, 'sets'))).toContain(run.result.id);
+    await expect.poll(() => events.filter((e) => e.type === 'changed').length).toBeGreaterThanOrEqual(2);
+    const progress = events.filter((e) => e.type === 'progress');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((e) => e.type === 'progress' && e.job === 'backup-1' && e.progress.operation === 'backup')).toBe(true);
+    expect(events).toContainEqual({ type: 'changed', env: 'shop/prod' });
+    off();
+
+    await host.stop();
+    const gone = await bridge.methods['env.list']({});
+    expect(gone.ok).toBe(false);
+    if (!gone.ok) {
+      expect(gone.error.code).toBe('UNREACHABLE');
+      expect(gone.error.hint).toContain('Is `lifeboat serve` still running?');
+    }
+  });
+});
