@@ -25,3 +25,25 @@ export function formatDuration(ms: number): string {
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
 }
+
+/** How long ago `at` was, as an operator says it: `just now`, `42 s ago`, `3 min ago`, `5 h ago`, `2 days ago`. */
+export function formatAge(at: string | number, now: number): string {
+  const ms = now - (typeof at === 'number' ? at : Date.parse(at));
+  if (!Number.isFinite(ms)) return 'unknown';
+  if (ms < 0) return 'in the future';
+  const s = Math.floor(ms / 1000);
+  if (s < 10) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ago`;
+  return `${Math.floor(h / 24)} days ago`;
+}
+
+/** An exact UTC time for hovering: `2026-11-22 02:00:13 UTC`. */
+export function formatUtc(at: string | number): string {
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return 'unknown time';
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}

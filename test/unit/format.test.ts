@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration } from '../../shared/format.js';
+import { formatAge, formatBytes, formatDuration, formatUtc } from '../../shared/format.js';
 
 describe('human units', () => {
   it('bytes', () => {
@@ -14,5 +14,16 @@ describe('human units', () => {
     expect(formatDuration(12_340)).toBe('12.3 s');
     expect(formatDuration(245_000)).toBe('4 min 05 s');
     expect(formatDuration(7_620_000)).toBe('2 h 07 min');
+  });
+  it('ages and exact times', () => {
+    const now = Date.parse('2026-11-22T12:00:00Z');
+    expect(formatAge('2026-11-22T11:59:55Z', now)).toBe('just now');
+    expect(formatAge('2026-11-22T11:59:18Z', now)).toBe('42 s ago');
+    expect(formatAge('2026-11-22T11:57:00Z', now)).toBe('3 min ago');
+    expect(formatAge('2026-11-22T07:00:00Z', now)).toBe('5 h ago');
+    expect(formatAge('2026-11-19T12:00:00Z', now)).toBe('3 days ago');
+    expect(formatAge('2026-11-23T12:00:00Z', now)).toBe('in the future');
+    expect(formatAge('not a time', now)).toBe('unknown');
+    expect(formatUtc('2026-11-22T02:00:13.512Z')).toBe('2026-11-22 02:00:13 UTC');
   });
 });
