@@ -67,8 +67,14 @@ describe('a newcomer\'s first minutes, in the browser through `lifeboat serve`',
     expect(sqlite3(path.join(demo, 'notes.db'), 'SELECT count(*) FROM notes;')).toBe('120');
     expect(existsSync(path.join(demo, 'attachments', 'attachment-03.txt'))).toBe(true);
 
+    // "Undo this restore" offers the safety backup, whose preview shows the way back to 20 notes.
+    await page.getByRole('button', { name: 'Undo this restore' }).click();
+    await page.getByRole('row', { name: /^notes 120 20/ }).waitFor();
+    await shot(page, '08b-undo-preview');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(sqlite3(path.join(demo, 'notes.db'), 'SELECT count(*) FROM notes;')).toBe('120');
+
     // The activity log tells the story, with the door it came through.
-    await page.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('tab', { name: 'Activity' }).click();
     await page.getByRole('cell', { name: 'Restore', exact: true }).first().waitFor();
     expect(await page.getByRole('cell', { name: 'web', exact: true }).count()).toBeGreaterThanOrEqual(3);

@@ -47,8 +47,32 @@ export function problemsOf(page: Page): string[] {
   return (page as Page & { problems?: string[] }).problems ?? [];
 }
 
-/** Saves a full-page screenshot as test-output/screenshots/NAME.png. */
+/**
+ * The visible controls that have no accessible name (no label, aria-label, labelled-by or text):
+ * every control must have one, so screen readers and the tests can find it.
+ */
+export function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [role="tab"], [role="button"]')) {
+      if (el.offsetParent === null) continue;
+      const labelled = el.getAttribute('aria-labelledby');
+      const name =
+        el.getAttribute('aria-label') ||
+        (labelled ? labelled.split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim() : '') ||
+        [...((el as HTMLInputElement).labels ?? [])].map((l) => l.textContent ?? '').join(' ').trim() ||
+        (el.tagName === 'INPUT' || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA' ? '' : el.textContent?.trim()) ||
+        el.getAttribute('title');
+      if (!name) out.push(el.outerHTML.slice(0, 160));
+    }
+    return out;
+  });
+}
+
+/** Saves a full-page screenshot as test-output/screenshots/NAME.png, after checking every control is named. */
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const unnamed = await unnamedControls(page);
+  if (unnamed.length) throw new Error(`Screen ${name} has controls without an accessible name:\n${unnamed.join('\n')}`);
 }
