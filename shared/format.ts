@@ -26,19 +26,25 @@ export function count(n: number, singular: string, plural = `${singular}s`): str
   return `${n} ${n === 1 ? singular : plural}`;
 }
 
-/** How long ago `at` was, as an operator says it: `just now`, `42 s ago`, `3 min ago`, `5 h ago`, `2 days ago`. */
+/** How long ago `at` was, as an operator says it: `just now`, `42 s ago`, `3 min ago`, `5 h ago`, `2 days ago`; or `in 5 h` ahead. */
 export function formatAge(at: string | number, now: number): string {
   const ms = now - (typeof at === 'number' ? at : Date.parse(at));
   if (!Number.isFinite(ms)) return 'unknown';
-  if (ms < 0) return 'in the future';
+  const span = spanOf(Math.abs(ms));
+  if (ms < 0) return span ? `in ${span}` : 'in a moment';
+  return span ? `${span} ago` : 'just now';
+}
+
+/** `42 s`, `3 min`, `5 h`, `2 days`; empty below 10 s. */
+function spanOf(ms: number): string {
   const s = Math.floor(ms / 1000);
-  if (s < 10) return 'just now';
-  if (s < 60) return `${s} s ago`;
+  if (s < 10) return '';
+  if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ago`;
+  if (m < 60) return `${m} min`;
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ago`;
-  return `${Math.floor(h / 24)} days ago`;
+  if (h < 48) return `${h} h`;
+  return `${Math.floor(h / 24)} days`;
 }
 
 /** An exact UTC time for hovering: `2026-11-22 02:00:13 UTC`. */

@@ -22,7 +22,8 @@ describe('human units', () => {
     expect(formatAge('2026-11-22T11:57:00Z', now)).toBe('3 min ago');
     expect(formatAge('2026-11-22T07:00:00Z', now)).toBe('5 h ago');
     expect(formatAge('2026-11-19T12:00:00Z', now)).toBe('3 days ago');
-    expect(formatAge('2026-11-23T12:00:00Z', now)).toBe('in the future');
+    expect(formatAge('2026-11-23T12:00:00Z', now)).toBe('in 24 h');
+    expect(formatAge('2026-11-22T12:00:05Z', now)).toBe('in a moment');
     expect(formatAge('not a time', now)).toBe('unknown');
     expect(formatUtc('2026-11-22T02:00:13.512Z')).toBe('2026-11-22 02:00:13 UTC');
   });
