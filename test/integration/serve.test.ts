@@ -2,15 +2,16 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, useTempDirs } from '../support/tools.js';
-import { startServe } from '../support/web-host.js';
+import { useServedHosts } from '../support/web-host.js';
 
 const temp = useTempDirs();
+const serve = useServedHosts();
 
 describe('lifeboat serve', () => {
   it('prints one address line and how to stop, and stops cleanly on SIGTERM and on SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const home = temp();
-      const host = await startServe({ home });
+      const host = await serve({ home });
       const stdout = host.logs().split('\n').filter((l) => l.includes('http://'));
       expect(stdout).toEqual([`Lifeboat web host: ${host.url}`]);
       expect(host.logs()).toContain('press Ctrl-C to stop');
