@@ -258,15 +258,21 @@ program
       const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
       return report(busy ? { code: 'BAD_ARGUMENT', message: `Port ${port} is already in use on 127.0.0.1.`, hint: 'Choose another port, or leave --port out to take any free one.' } : toErrorShape(e), {});
     }
-    out(`Lifeboat web host: ${host.url}`);
-    out('Open that address in a browser on this machine (it works once); press Ctrl-C to stop.');
+    // One write, so a reader of the output sees both lines at once.
+    out(`Lifeboat web host: ${host.url}\nOpen that address in a browser on this machine (it works once); press Ctrl-C to stop.`);
     const opened = host;
     await new Promise<void>((resolve) => {
+      let stopping = false;
       const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        // A second signal while stopping ends the process at once.
+        if (stopping) process.exit(130);
+        stopping = true;
         err('Stopping the web host… (running work is cancelled and its partial files removed)');
-        opened.close().then(resolve, resolve);
+        void opened.close().finally(() => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        });
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

@@ -93,3 +93,18 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, roo
   stream.on('error', () => res.destroy());
   stream.pipe(res);
 }
+
+/**
+ * The same files as a fetch `Response`, for the desktop app's `lifeboat://app/` scheme: same
+ * traversal rules, content types, "not built" page and security headers (CSP included) as the web host.
+ */
+export async function rendererResponse(root: string, urlPath: string): Promise<Response> {
+  const file = await resolveStatic(root, urlPath);
+  if (file instanceof Refusal) {
+    if (file.status === 404 && (urlPath === '/' || urlPath === '/index.html')) {
+      return new Response(NOT_BUILT, { status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' } });
+    }
+    return new Response(JSON.stringify({ ok: false, error: file.shape }), { status: file.status, headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8' } });
+  }
+  return new Response(await fs.readFile(file), { status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream' } });
+}

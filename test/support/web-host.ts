@@ -15,8 +15,12 @@ export interface ServedHost {
   token: string;
   /** Its LIFEBOAT_HOME. */
   home: string;
+  /** The child's process id, to signal it as a terminal or a service manager would. */
+  pid: number;
   /** Everything it printed so far (stdout and stderr), for a failing test's message. */
   logs(): string;
+  /** Resolves with its exit code once it has exited, however it was stopped. */
+  exited: Promise<number | null>;
   /** Stops it with SIGTERM (SIGKILL after 10 s) and resolves with its exit code. */
   stop(): Promise<number | null>;
 }
@@ -63,7 +67,7 @@ export function startServe(options: ServeOptions = {}): Promise<ServedHost> {
       settled = true;
       clearTimeout(timer);
       const port = Number(m[2]);
-      resolve({ url: m[1]!, origin: `http://127.0.0.1:${port}`, port, token: m[3]!, home, logs: () => output, stop });
+      resolve({ url: m[1]!, origin: `http://127.0.0.1:${port}`, port, token: m[3]!, home, pid: child.pid!, exited, logs: () => output, stop });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

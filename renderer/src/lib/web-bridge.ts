@@ -1,5 +1,6 @@
-import { api, type MethodName } from '../../../shared/api.js';
-import type { BridgeEvent, CallOptions, LifeboatBridge, LifeboatMethods, Outcome } from '../../../shared/bridge.js';
+import type { MethodName } from '../../../shared/api.js';
+import type { BridgeEvent, CallOptions, LifeboatBridge, Outcome } from '../../../shared/bridge.js';
+import { contractMethods } from '../../../shared/bridge-methods.js';
 import type { ErrorShape } from '../../../shared/errors.js';
 
 /**
@@ -94,9 +95,7 @@ export function createWebBridge(page: WebBridgePage = browserPage()): LifeboatBr
   }
 
   // One function per contract method, named as in shared/api.ts: derived, so new methods appear here.
-  const methods = Object.fromEntries(
-    (Object.keys(api) as MethodName[]).map((name) => [name, (args: unknown, options?: CallOptions) => call(name, args, options)]),
-  ) as LifeboatMethods;
+  const methods = contractMethods(call);
 
   const listeners = new Set<(event: BridgeEvent) => void>();
   let reading: AbortController | null = null;
