@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate bodies run in the browser page, so this file sees the DOM's types.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
