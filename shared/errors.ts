@@ -52,6 +52,10 @@ export const ERROR_CLASSES = {
   STAGE_FAILED: 'failed',
   RESTORE_FAILED: 'failed',
   VERIFY_FAILED: 'failed',
+  SET_PINNED: 'refused',
+  LOCATION_UNREADABLE: 'refused',
+  SET_UNREADABLE: 'refused',
+  TIMER_FAILED: 'failed',
 } as const satisfies Record<string, ErrorClass>;
 
 export type ErrorCode = keyof typeof ERROR_CLASSES;
