@@ -39,7 +39,7 @@ describe('run-due with a fake clock', () => {
   it('runs exactly the environments that are due, each once, and what the schedule asks after the backup', async () => {
     // Times are chosen from the real time of the first backups (R): a slot lies after R only when intended.
     const probe = Date.now();
-    const R = probe - (probe % MIN) + MIN; // the backups below start before this minute ends
+    const R = probe - (probe % MIN) + MIN; // the next minute boundary: every slot below lies at least 10 minutes after the backups
     const { root, home } = await environments({
       early: { schedule: { at: `daily ${hhmm(R + 10 * MIN)}`, timezone: 'UTC', drillAfter: false } },
       mid: { schedule: { at: `daily ${hhmm(R + 30 * MIN)}`, timezone: 'UTC', pruneAfter: true }, retention: { keepLast: 1 } },
