@@ -9,6 +9,8 @@ import { Engine } from './engine/engine.js';
 import { LifeboatError, toErrorShape } from './engine/errors.js';
 import { lifeboatHome } from './engine/home.js';
 import { startWebHost } from './web.js';
+import { writeFileAtomic } from './engine/durable.js';
+import { prometheusText } from './engine/prometheus.js';
 
 /**
  * The command-line door: parses words into a contract call, prints the result for a person or as
@@ -21,8 +23,8 @@ interface Common {
   json?: boolean;
 }
 
-/** Runs one contract call with cancellation on Ctrl-C and progress on a terminal. */
-async function call<M extends MethodName>(method: M, args: unknown, opts: Common, print: (r: ResultOf<M>) => void): Promise<void> {
+/** Runs one contract call with cancellation on Ctrl-C and progress on a terminal; returns its result, or undefined after a failure. */
+async function call<M extends MethodName>(method: M, args: unknown, opts: Common, print: (r: ResultOf<M>) => void): Promise<ResultOf<M> | undefined> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
@@ -43,8 +45,12 @@ async function call<M extends MethodName>(method: M, args: unknown, opts: Common
     else print(result);
     if (method === 'drill.run' && !(result as ResultOf<'drill.run'>).passed) process.exitCode = EXIT_CODES.failed;
     if (method === 'restore.preview' && !(result as ResultOf<'restore.preview'>).ready) process.exitCode = EXIT_CODES.refused;
+    if (method === 'status.get' && (result as ResultOf<'status.get'>).level === 'fail') process.exitCode = EXIT_CODES.failed;
+    if (method === 'schedule.runDue' && (result as ResultOf<'schedule.runDue'>).ran.some((j) => j.steps.some((s) => s.outcome === 'failed'))) process.exitCode = EXIT_CODES.failed;
+    return result;
   } catch (e) {
     report(toErrorShape(e), opts);
+    return undefined;
   } finally {
     engine?.close();
     process.off('SIGINT', onSignal);
@@ -277,6 +283,94 @@ program
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+  });
+
+const setOptions = (c: Command) => c.requiredOption('--env <name>', 'environment name or app/name').requiredOption('--set <id>', 'the set (see lifeboat list)').addOption(json());
+for (const pinned of [true, false]) {
+  setOptions(program.command(pinned ? 'pin' : 'unpin').description(pinned ? 'pin a set: it is never pruned nor deleted' : 'unpin a set: the retention policy may prune it again')).action(async (o: Common & { env: string; set: string }) => {
+    await call('sets.pin', { env: o.env, set: o.set, pinned }, o, (s) => out(`${s.pinned ? 'Pinned' : 'Unpinned'} ${s.id}.`));
+  });
+}
+
+setOptions(program.command('delete').description('delete one backup set (refused for a pinned set)'))
+  .option('--confirm <name>', "the environment's name: required for a protected environment")
+  .action(async (o: Common & { env: string; set: string; confirm?: string }) => {
+    await call('sets.delete', { env: o.env, set: o.set, confirm: o.confirm }, o, (r) => {
+      for (const c of r.cleaned) out(`Cleaned up ${c}.`);
+      out(`Deleted ${r.deleted.id} (${formatBytes(r.deleted.sizeBytes)} freed).`);
+    });
+  });
+
+program
+  .command('prune')
+  .description("delete the sets the environment's retention policy does not keep")
+  .requiredOption('--env <name>', 'environment name or app/name')
+  .option('--dry-run', 'list what a prune would keep and delete, and why; delete nothing')
+  .option('--confirm <name>', "the environment's name: required to prune a protected environment")
+  .addOption(json())
+  .action(async (o: Common & { env: string; dryRun?: boolean; confirm?: string }) => {
+    await call('sets.prune', { env: o.env, dryRun: !!o.dryRun, confirm: o.confirm }, o, (r) => {
+      for (const c of r.cleaned) out(`Cleaned up ${c}.`);
+      for (const d of r.decisions) out(`${d.action === 'keep' ? 'KEEP ' : r.dryRun ? 'PRUNE' : 'GONE '}  ${d.id.padEnd(36)} ${formatBytes(d.sizeBytes).padStart(9)}  ${d.reasons.map((x) => x.text).join('; ')}`);
+      out(r.summary);
+    });
+  });
+
+program
+  .command('run-due')
+  .description('run the scheduled backups (then drills and prunes) that are due, and exit: for a system timer')
+  .option('--now <time>', 'act as if it were this time (ISO 8601, e.g. 2026-11-22T02:05:00Z)')
+  .addOption(json())
+  .action(async (o: Common & { now?: string }) => {
+    await call('schedule.runDue', { now: o.now }, o, (r) => {
+      if (!r.ran.length) out('Nothing was due.');
+      for (const j of r.ran) {
+        const late = j.late ? ` — late by ${formatDuration(j.lateByMs)}${j.missedSlots ? `; ${j.missedSlots >= 1000 ? 'at least ' : ''}${j.missedSlots} earlier slots were missed and are not run again` : ''}` : '';
+        out(`${j.env}: run for ${j.slot}${late}`);
+        for (const s of j.steps) out(`  ${s.kind} ${s.outcome}: ${s.summary}`);
+      }
+      for (const n of r.next) out(`Next for ${n.env}: ${n.nextDueAt ?? 'never (check its schedule)'}`);
+    });
+  });
+
+const scheduleCmd = program.command('schedule').description("the operating system's timer that runs `lifeboat run-due` while the app is closed");
+for (const action of ['install', 'remove'] as const) {
+  scheduleCmd
+    .command(action)
+    .description(action === 'install' ? 'write (and start) a systemd user timer, a launchd agent or a scheduled task' : 'stop and remove it')
+    .option('--no-activate', 'only write (or remove) the files; print the commands that start (or stop) the timer')
+    .addOption(new Option('--platform <name>', 'write the files of another platform').choices(['linux', 'darwin', 'win32']))
+    .addOption(json())
+    .action(async (o: Common & { activate: boolean; platform?: 'linux' | 'darwin' | 'win32' }) => {
+      await call(action === 'install' ? 'schedule.install' : 'schedule.remove', { activate: o.activate, platform: o.platform }, o, (r) => out(r.message));
+    });
+}
+
+program
+  .command('status')
+  .description('health and alerts per environment; exits 1 when anything is overdue or failing')
+  .option('--env <name>', 'only this environment')
+  .option('--prometheus <file>', 'also write the node-exporter textfile format to this file (atomically)')
+  .option('--now <time>', 'judge as if it were this time (ISO 8601)')
+  .addOption(json())
+  .action(async (o: Common & { env?: string; prometheus?: string; now?: string }) => {
+    const r = await call('status.get', { env: o.env, now: o.now }, o, (s) => {
+      if (!s.environments.length) out('No environments yet. Import one with: lifeboat env import FILE');
+      for (const e of s.environments) {
+        const last = e.lastSet ? `last backup ${e.lastSet.finishedAt} (${formatBytes(e.lastSet.sizeBytes)} in ${formatDuration(e.lastSet.durationMs)})` : 'no backup yet';
+        const drill = e.lastDrill ? `last drill ${e.lastDrill.passed ? 'PASS' : 'FAIL'} ${e.lastDrill.at}` : 'never drilled';
+        out(`${e.env.padEnd(24)} ${e.level.toUpperCase().padEnd(4)}  ${last} · ${drill}${e.nextDueAt ? ` · next ${e.nextDueAt}` : ''}`);
+        for (const a of e.alerts) out(`  ${a.severity.toUpperCase().padEnd(4)}  ${a.message}
+        ${a.hint}`);
+      }
+    });
+    if (r && o.prometheus) {
+      try {
+        await writeFileAtomic(path.resolve(o.prometheus), prometheusText(r), 0o644);
+      } catch (e) {
+        report({ code: 'WRITE_FAILED', message: `Cannot write ${o.prometheus}: ${(e as Error).message}.`, hint: "Give a file in node-exporter's textfile folder that this user can write." }, o);
+      }
+    }
   });
 
 try {

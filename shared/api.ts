@@ -3,6 +3,9 @@ import { Environment, Protection } from './environment.js';
 import { DrillReport } from './drill.js';
 import { Progress } from './progress.js';
 import { RestorePreview, RestoreResult } from './restore.js';
+import { DeleteResult, PruneResult } from './retention.js';
+import { Health, StatusResult } from './status.js';
+import { RunDueResult, TimerResult } from './schedule.js';
 
 /** Which way a request came in; recorded in the activity log. */
 export const Door = z.enum(['cli', 'web', 'app', 'test']);
@@ -21,6 +24,8 @@ export const EnvironmentSummary = z.object({
   sets: z.number().int(),
   lastBackupAt: z.string().nullable(),
   lastDrill: z.object({ setId: z.string(), at: z.string(), passed: z.boolean() }).nullable(),
+  /** The sidebar's dot: the worst alert level and how many alerts (from the catalog, without rescanning). */
+  health: Health,
 });
 export type EnvironmentSummary = z.infer<typeof EnvironmentSummary>;
 
@@ -35,6 +40,8 @@ export const SetSummary = z.object({
   sizeBytes: z.number(),
   artifacts: z.number().int(),
   drill: z.object({ at: z.string(), passed: z.boolean() }).nullable(),
+  /** A pinned set is never pruned nor deleted; a pre-restore safety set has `label: "pre-restore"`. */
+  pinned: z.boolean(),
 });
 export type SetSummary = z.infer<typeof SetSummary>;
 
@@ -122,6 +129,20 @@ export const api = {
   'activity.list': method(z.object({ env: envRef.optional(), limit: z.number().int().positive().max(10000).default(200) }), z.array(ActivityEntry)),
   /** Cancels a running call that was started with this job name; false when no such job runs. */
   'job.cancel': method(z.object({ job: z.string().min(1).max(100) }), z.object({ cancelled: z.boolean() })),
+  /** Pins or unpins a set; a pin is a marker file in the location, so it survives `catalog.rebuild`. */
+  'sets.pin': method(z.object({ env: envRef, set: z.string().min(1), pinned: z.boolean() }), SetSummary),
+  /** Deletes one unpinned set; a protected environment needs its name in `confirm`. */
+  'sets.delete': method(z.object({ env: envRef, set: z.string().min(1), confirm: z.string().optional() }), DeleteResult),
+  /** Applies the retention policy; `dryRun` decides the same and deletes nothing. A protected environment needs `confirm` to delete. */
+  'sets.prune': method(z.object({ env: envRef, dryRun: z.boolean(), confirm: z.string().optional() }), PruneResult),
+  /** Health, alerts, next due time and chart series, per environment; `now` stands in for the clock. */
+  'status.get': method(z.object({ env: envRef.optional(), now: z.iso.datetime({ offset: true }).optional() }), StatusResult),
+  /** Runs every scheduled backup (then drill, then prune) that is due at `now` (default: the clock). */
+  'schedule.runDue': method(z.object({ now: z.iso.datetime({ offset: true }).optional() }), RunDueResult),
+  /** Writes (and with `activate`, enables) the operating system's timer that runs `lifeboat run-due`. */
+  'schedule.install': method(z.object({ activate: z.boolean().default(true), platform: z.enum(['linux', 'darwin', 'win32']).optional() }), TimerResult),
+  /** Disables and removes that timer. */
+  'schedule.remove': method(z.object({ activate: z.boolean().default(true), platform: z.enum(['linux', 'darwin', 'win32']).optional() }), TimerResult),
 } as const;
 
 export type Api = typeof api;

@@ -39,6 +39,67 @@ export type SourceKind = Source['kind'];
 export const Protection = z.enum(['normal', 'protected']);
 export type Protection = z.infer<typeof Protection>;
 
+const count = z.number().int().min(0, 'use 0 or more').max(100_000);
+
+/**
+ * Which sets a prune keeps. Rules keep sets; `maxAgeDays` caps them. Pinned sets, the newest set
+ * and the newest set whose drill passed are kept whatever the rules say. Buckets are counted in
+ * UTC, as set names are.
+ */
+export const Retention = z.strictObject({
+  /** Keep the newest N sets. */
+  keepLast: count.optional(),
+  /** Keep the newest set of each of the last N hours (days, weeks, months, years) that have one. */
+  hourly: count.optional(),
+  daily: count.optional(),
+  weekly: count.optional(),
+  monthly: count.optional(),
+  yearly: count.optional(),
+  /** Prune sets older than this, even when a rule keeps them; alone, keeps every younger set. */
+  maxAgeDays: z.number().positive().optional(),
+  /** Pre-restore safety sets are kept this long, then pruned; they count for no other rule. */
+  safetyKeepDays: z.number().min(0).default(7),
+});
+export type Retention = z.infer<typeof Retention>;
+
+function knownTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** When the scheduler backs an environment up, and what it does after. */
+export const Schedule = z.strictObject({
+  /** `hourly`, `daily 02:00`, `weekly mon 02:00`, `monthly 1 02:00`, or a five-field cron expression. */
+  at: z.string().trim().min(1, 'give a time such as "daily 02:00" or a cron expression'),
+  /** An IANA time zone (`Europe/Berlin`, `UTC`); the machine's own when absent. */
+  timezone: z.string().refine(knownTimeZone, 'use an IANA time zone name such as "Europe/Berlin" or "UTC"').optional(),
+  /** Drill the new set after each scheduled backup. */
+  drillAfter: z.boolean().default(true),
+  /** Prune by the retention policy after each scheduled backup (and its drill, when that passed). */
+  pruneAfter: z.boolean().default(false),
+  /** How long after a missed slot the environment counts as overdue. */
+  graceMinutes: z.number().int().min(0).default(60),
+});
+export type Schedule = z.infer<typeof Schedule>;
+
+/** Thresholds of the monitoring alerts; every field has a default. */
+export const Alerts = z.strictObject({
+  /** Warn when the location's disk has less free space than this (default: 5% when neither is given). */
+  minFreeBytes: z.number().int().min(0).optional(),
+  minFreePercent: z.number().min(0).max(100).optional(),
+  /** A set this many times smaller or larger than the median of the last ten is an anomaly. */
+  sizeFactor: z.number().gt(1, 'use a factor above 1, e.g. 1.5').default(1.5),
+  /** A run this many times slower than the median of the last ten is an anomaly. */
+  durationFactor: z.number().gt(1, 'use a factor above 1, e.g. 3').default(3),
+  /** Warn when no drill has passed for this many days. */
+  drillMaxAgeDays: z.number().positive().default(14),
+});
+export type Alerts = z.infer<typeof Alerts>;
+
 /** The environment file an operator writes and `env import` reads. */
 export const Environment = z.strictObject({
   name: plainName,
@@ -47,6 +108,9 @@ export const Environment = z.strictObject({
   /** The folder that holds this environment's backup sets. */
   location: path,
   sources: z.array(Source).min(1, 'add at least one source'),
+  retention: Retention.optional(),
+  schedule: Schedule.optional(),
+  alerts: Alerts.optional(),
 });
 export type Environment = z.infer<typeof Environment>;
 /** What a file or a form may omit (defaults are filled in by the schema). */

@@ -63,6 +63,11 @@ export const ERROR_CLASSES = {
   UNKNOWN_METHOD: 'input',
   NOT_FOUND: 'input',
   UNREACHABLE: 'failed',
+  // Retention, pins and the system timer.
+  SET_PINNED: 'refused',
+  LOCATION_UNREADABLE: 'refused',
+  SET_UNREADABLE: 'refused',
+  TIMER_FAILED: 'failed',
 } as const satisfies Record<string, ErrorClass>;
 
 export type ErrorCode = keyof typeof ERROR_CLASSES;

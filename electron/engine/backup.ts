@@ -11,6 +11,7 @@ import { acquireLock } from './lock.js';
 import { sealManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { recoveryCard } from './recovery-card.js';
+import { cleanDeletions } from './set-removal.js';
 import { isSetOf, PARTIAL_PREFIX, setId } from './set-id.js';
 import { pluginOf } from './sources/index.js';
 import { TOOL_VERSION } from './version.js';
@@ -49,6 +50,7 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
   try {
     await faultPoint('backup:locked');
     const cleaned = await cleanPartials(env);
+    cleaned.push(...(await cleanDeletions(env.location, env.app, env.name)));
     if (lock?.cleared) cleaned.unshift(`lock of a killed ${lock.cleared.operation} (process ${lock.cleared.pid}, started ${lock.cleared.startedAt})`);
 
     const totals = { bytes: 0, files: 0 };

@@ -25,9 +25,11 @@ const MIGRATIONS: string[] = [
      id INTEGER PRIMARY KEY, at TEXT NOT NULL, env TEXT, action TEXT NOT NULL, door TEXT NOT NULL,
      outcome TEXT NOT NULL, summary TEXT NOT NULL, detail TEXT);
    CREATE INDEX activity_env ON activity (env, at);`,
+  // 2: pins, mirrored from the marker files in the location (the truth) at every rescan.
+  `ALTER TABLE sets ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
 ];
 
-type SetRow = { id: string; env: string; path: string; label: string | null; started_at: string; finished_at: string; size_bytes: number; artifacts: number };
+type SetRow = { id: string; env: string; path: string; label: string | null; started_at: string; finished_at: string; size_bytes: number; artifacts: number; pinned: number };
 
 /**
  * Lifeboat's own database: environments, the index of sealed sets, drill reports and the activity
@@ -128,8 +130,31 @@ export class Catalog {
         sizeBytes: r.size_bytes,
         artifacts: r.artifacts,
         drill: d ? { at: d.at, passed: d.passed === 1 } : null,
+        pinned: r.pinned === 1,
       };
     });
+  }
+
+  /** Mirrors the pins found in the location: exactly these sets of the environment are pinned. */
+  setPins(envKey: string, pinned: ReadonlySet<string>): void {
+    const clear = this.db.prepare('UPDATE sets SET pinned = 0 WHERE env = ?');
+    const pin = this.db.prepare('UPDATE sets SET pinned = 1 WHERE env = ? AND id = ?');
+    this.db.transaction(() => {
+      clear.run(envKey);
+      for (const id of pinned) pin.run(envKey, id);
+    })();
+  }
+
+  /** Whether the set's latest drill passed; null when it was never drilled. */
+  drillPassed(setId: string): boolean | null {
+    const passed = this.db.prepare('SELECT passed FROM drills WHERE set_id = ? ORDER BY at DESC, id DESC LIMIT 1').pluck().get(setId) as number | undefined;
+    return passed === undefined ? null : passed === 1;
+  }
+
+  /** The newest activity entry of one action for an environment, with its detail. */
+  latestActivity(envKey: string, action: string): { at: string; outcome: ActivityEntry['outcome']; summary: string; detail: unknown } | null {
+    const r = this.db.prepare('SELECT at, outcome, summary, detail FROM activity WHERE env = ? AND action = ? ORDER BY id DESC LIMIT 1').get(envKey, action) as { at: string; outcome: ActivityEntry['outcome']; summary: string; detail: string | null } | undefined;
+    return r ? { at: r.at, outcome: r.outcome, summary: r.summary, detail: r.detail === null ? null : JSON.parse(r.detail) } : null;
   }
 
   recordDrill(envKey: string, report: DrillReport): void {

@@ -17,6 +17,12 @@ import { checkEnvironment } from './environment-check.js';
 import { makeDemo } from './demo.js';
 import { revealFolder } from './reveal.js';
 import type { DrillReport } from '../../shared/drill.js';
+import { pinnedIn, writePin } from './pins.js';
+import { deleteSet, pruneSets } from './prune.js';
+import { statusOf } from './status.js';
+import { worst } from './monitoring.js';
+import { runDue } from './run-due.js';
+import { defaultCommand, installTimer, removeTimer, type Platform } from './system-timer.js';
 
 /** What every call carries besides its arguments. */
 export interface CallContext {
@@ -30,7 +36,7 @@ export interface CallContext {
 export type ChangeListener = (env: string | null) => void;
 
 /** Methods that change sets, environments or the activity log, after which listeners are told. */
-const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'env.demo', 'backup.run', 'drill.run', 'restore.run', 'catalog.rebuild']);
+const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'env.demo', 'backup.run', 'drill.run', 'restore.run', 'catalog.rebuild', 'sets.pin', 'sets.delete', 'sets.prune', 'schedule.runDue']);
 
 type Handlers = { [M in MethodName]: (args: z.output<Api[M]['args']>, ctx: CallContext) => Promise<ResultOf<M>> };
 
@@ -45,6 +51,8 @@ export class Engine {
   /** Running calls by job name, so that any door can cancel them. */
   private readonly jobs = new Map<string, AbortController>();
   private readonly changeListeners = new Set<ChangeListener>();
+  /** How the operating system's timer starts `lifeboat run-due`: the program and its first arguments. A door may set it (the packaged app does). */
+  runDueCommand: string[] | null = defaultCommand();
 
   constructor(readonly home: string, readonly door: string) {
     this.catalog = new Catalog(home);
@@ -123,8 +131,10 @@ export class Engine {
     const key = environmentKey(env);
     const known = this.catalog.setIds(key);
     let names: string[];
+    let listing: string[] = [];
     try {
-      names = (await fs.readdir(env.location)).filter((n) => isSetOf(n, env.app, env.name));
+      listing = await fs.readdir(env.location);
+      names = listing.filter((n) => isSetOf(n, env.app, env.name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') names = [];
       else throw new LifeboatError('LOCATION_UNWRITABLE', `The backup location ${env.location} cannot be listed: ${(err as Error).message}.`, 'Check that the disk is mounted and readable; nothing was changed.');
@@ -143,6 +153,7 @@ export class Engine {
       added++;
     }
     for (const gone of known) this.catalog.removeSet(gone);
+    this.catalog.setPins(key, pinnedIn(listing, env.app, env.name));
     return { added, removed: known.size, unreadable };
   }
 
@@ -165,6 +176,13 @@ export class Engine {
     throw new LifeboatError('UNKNOWN_SET', `There is no set ${id} in ${env.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
   }
 
+  /** Where and how the operating system's timer is written. */
+  private timerOptions(platform: Platform | undefined) {
+    const current = process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
+    if (!this.runDueCommand) throw new LifeboatError('TIMER_FAILED', 'This Lifeboat cannot tell how to start its command line, so it cannot install a timer.', 'Install the timer from the command line: lifeboat schedule install.');
+    return { platform: platform ?? current, home: this.home, command: this.runDueCommand, env: process.env };
+  }
+
   /** A drill of a set, recorded; a preview may reuse the latest recorded one, a restore never does. */
   private async drillFor(env: Environment, dir: string, ctx: CallContext, reuse: boolean): Promise<DrillReport> {
     const key = environmentKey(env);
@@ -179,9 +197,11 @@ export class Engine {
 
   private readonly handlers: Handlers = {
     'env.list': async () => {
-      return this.catalog.environments().map((env) => {
+      const now = new Date();
+      return Promise.all(this.catalog.environments().map(async (env) => {
         const key = environmentKey(env);
         const sets = this.catalog.sets(key);
+        const status = await statusOf(this.catalog, env, now);
         return {
           key,
           app: env.app,
@@ -192,8 +212,9 @@ export class Engine {
           sets: sets.length,
           lastBackupAt: sets[0]?.finishedAt ?? null,
           lastDrill: this.catalog.lastDrill(key),
+          health: { level: status.level, alerts: status.alerts.length },
         };
-      });
+      }));
     },
     'env.get': async ({ env }) => this.environment(env),
     'env.save': async ({ environment, baseDir }) => {
@@ -319,6 +340,48 @@ export class Engine {
       if (!controller) return { cancelled: false };
       controller.abort();
       return { cancelled: true };
+    },
+    'sets.pin': async ({ env: ref, set, pinned }) => {
+      const env = this.environment(ref);
+      const key = environmentKey(env);
+      await this.syncSets(env);
+      if (!this.catalog.sets(key).some((s) => s.id === set)) await this.setPath(env, set); // says why the id is unknown
+      const found = this.catalog.sets(key).find((s) => s.id === set);
+      if (!found) throw new LifeboatError('UNKNOWN_SET', `${set} has no readable manifest, so it cannot be pinned.`, `Drill it to see what is wrong (lifeboat drill --env ${env.name} --set ${set}).`);
+      await writePin(env.location, set, pinned, this.door);
+      await this.syncSets(env);
+      this.catalog.addActivity({ env: key, action: pinned ? 'pin' : 'unpin', door: this.door, outcome: 'success', summary: `${pinned ? 'Pinned' : 'Unpinned'} ${set}` });
+      return this.catalog.sets(key).find((s) => s.id === set)!;
+    },
+    'sets.delete': async ({ env: ref, set, confirm }) => {
+      return deleteSet(this.environment(ref), set, { catalog: this.catalog, door: this.door, confirm });
+    },
+    'sets.prune': async ({ env: ref, dryRun, confirm }) => {
+      const env = this.environment(ref);
+      const result = await pruneSets(env, { catalog: this.catalog, door: this.door, dryRun, confirm });
+      await this.syncSets(env).catch(() => undefined);
+      return result;
+    },
+    'status.get': async ({ env: ref, now }) => {
+      const at = now ? new Date(now) : new Date();
+      const envs = ref ? [this.environment(ref)] : this.catalog.environments();
+      const environments = [];
+      for (const env of envs) {
+        await this.syncSets(env).catch(() => undefined); // an unreadable location is an alert of its own
+        environments.push(await statusOf(this.catalog, env, at));
+      }
+      return { checkedAt: at.toISOString(), level: worst(environments.map((e) => e.level)), environments };
+    },
+    'schedule.runDue': async ({ now }, ctx) => runDue(this, now ? new Date(now) : new Date(), ctx.signal),
+    'schedule.install': async ({ activate, platform }) => {
+      const result = await installTimer(this.timerOptions(platform), activate);
+      this.catalog.addActivity({ env: null, action: 'schedule.install', door: this.door, outcome: 'success', summary: result.message });
+      return result;
+    },
+    'schedule.remove': async ({ activate, platform }) => {
+      const result = await removeTimer(this.timerOptions(platform), activate);
+      this.catalog.addActivity({ env: null, action: 'schedule.remove', door: this.door, outcome: 'success', summary: result.message });
+      return result;
     },
   };
 }

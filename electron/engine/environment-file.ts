@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Environment } from '../../shared/environment.js';
 import { LifeboatError } from './errors.js';
+import { parseSchedule } from './schedule.js';
 
 type Problem = { path: string; message: string };
 
@@ -63,6 +64,10 @@ export function parseEnvironment(input: unknown, baseDir: string | null, origin 
       problems.push({ path: `sources[${i}].path`, message: `is inside the backup location ${env.location}; keep live data and backups apart` });
     }
   });
+  if (env.schedule) {
+    const schedule = parseSchedule(env.schedule);
+    if ('problem' in schedule) problems.push({ path: 'schedule.at', message: schedule.problem });
+  }
   if (problems.length) throw invalid(origin, problems);
   return env;
 }

@@ -1,0 +1,155 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { environmentKey, type Environment } from '../../shared/environment.js';
+import { formatBytes } from '../../shared/format.js';
+import type { DeletedSet, DeleteResult, PruneResult, RetentionDecision } from '../../shared/retention.js';
+import type { Catalog } from './catalog.js';
+import { LifeboatError, toErrorShape } from './errors.js';
+import { acquireLock } from './lock.js';
+import { readManifest } from './manifest.js';
+import { pinFile, pinnedIn } from './pins.js';
+import { decideRetention, type RetentionSet } from './retention.js';
+import { cleanDeletions, removeSetFolder } from './set-removal.js';
+import { isSetOf, SET_ID_PATTERN } from './set-id.js';
+
+export interface RemovalOptions {
+  catalog: Catalog;
+  door: string;
+  /** The environment's name, typed: needed to delete anything of a protected environment. */
+  confirm?: string;
+}
+
+async function isPinned(env: Environment, setId: string): Promise<boolean> {
+  return fs.stat(pinFile(env.location, setId)).then(() => true, () => false);
+}
+
+function requireConfirmation(env: Environment, confirm: string | undefined, what: string): void {
+  if (env.protection === 'protected' && confirm !== env.name) {
+    throw new LifeboatError('CONFIRMATION_REQUIRED', `${environmentKey(env)} is protected: ${what} needs its name typed to confirm.`, `Type the environment's name to confirm (on the command line: --confirm ${env.name}). Nothing was deleted.`);
+  }
+}
+
+/** The names in the location; a location that cannot be listed is refused, never taken for an empty one. */
+async function listLocation(env: Environment): Promise<string[]> {
+  try {
+    return await fs.readdir(env.location);
+  } catch (err) {
+    throw new LifeboatError('LOCATION_UNREADABLE', `The backup location ${env.location} cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}), so the prune cannot tell which sets exist.`, 'Check that the disk is mounted and readable by this user, then prune again; nothing was deleted.');
+  }
+}
+
+/**
+ * Every set in the location as the policy needs it. It refuses rather than guess: a location that
+ * cannot be listed is not an empty one, and a set whose manifest cannot be read has no known time
+ * or label, so the policy could keep the wrong ones.
+ */
+async function readSets(env: Environment, catalog: Catalog): Promise<RetentionSet[]> {
+  const names = await listLocation(env);
+  const pinned = pinnedIn(names, env.app, env.name);
+  const sets: RetentionSet[] = [];
+  const unreadable: string[] = [];
+  for (const name of names.filter((n) => isSetOf(n, env.app, env.name)).sort()) {
+    const read = await readManifest(path.join(env.location, name));
+    if (!read.ok) {
+      unreadable.push(`${name}: ${read.error.message}`);
+      continue;
+    }
+    const m = read.manifest;
+    sets.push({ id: name, startedAt: m.startedAt, label: m.label, pinned: pinned.has(name), drillPassed: catalog.drillPassed(name), sizeBytes: m.artifacts.reduce((n, a) => n + a.size, 0) });
+  }
+  if (unreadable.length) {
+    throw new LifeboatError('SET_UNREADABLE', `The prune cannot read ${unreadable.length === 1 ? 'the manifest of a set' : `the manifests of ${unreadable.length} sets`}, so it cannot tell their times or labels:\n${unreadable.map((u) => `  ${u}`).join('\n')}`, `Drill or delete ${unreadable.length === 1 ? 'that set' : 'those sets'} (lifeboat delete --env ${env.name} --set ID), then prune again; nothing was deleted.`);
+  }
+  return sets;
+}
+
+function summarize(env: Environment, decisions: RetentionDecision[], dryRun: boolean, deleted: DeletedSet[]): string {
+  const pruned = decisions.filter((d) => d.action === 'prune');
+  const bytes = formatBytes(pruned.reduce((n, d) => n + d.sizeBytes, 0));
+  const kept = decisions.length - pruned.length;
+  if (!pruned.length) return `Nothing to prune: all ${decisions.length} sets of ${environmentKey(env)} are kept.`;
+  if (dryRun) return `A prune would delete ${pruned.length} of ${decisions.length} sets (${bytes}) and keep ${kept}; nothing was deleted.`;
+  return `Deleted ${deleted.length} of ${decisions.length} sets (${formatBytes(deleted.reduce((n, d) => n + d.sizeBytes, 0))}); kept ${kept}.`;
+}
+
+/**
+ * Applies the environment's retention policy. A dry run reads and decides exactly as a real prune
+ * does, and deletes nothing; a real prune holds the environment's lock, decides on what it lists
+ * under that lock, and deletes oldest first. Logged (dry runs are not: they change nothing).
+ */
+export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRun: boolean; now?: Date }): Promise<PruneResult> {
+  const key = environmentKey(env);
+  const now = opts.now ?? new Date();
+  if (!env.retention) {
+    const decisions = decideRetention(await readSets(env, opts.catalog), undefined, now);
+    const summary = `${key} has no retention policy: nothing was pruned. Add "retention" to the environment (e.g. { "keepLast": 7 }) to prune.`;
+    return { env: key, dryRun: opts.dryRun, policy: false, summary, decisions, deleted: [], cleaned: [] };
+  }
+  if (opts.dryRun) {
+    const decisions = decideRetention(await readSets(env, opts.catalog), env.retention, now);
+    return { env: key, dryRun: true, policy: true, summary: summarize(env, decisions, true, []), decisions, deleted: [], cleaned: [] };
+  }
+  const deleted: DeletedSet[] = [];
+  try {
+    requireConfirmation(env, opts.confirm, 'a prune');
+    await listLocation(env); // before the lock, whose file would need the folder
+    const lock = await acquireLock(env.location, key, { operation: 'prune', door: opts.door });
+    try {
+      const cleaned = await cleanDeletions(env.location, env.app, env.name);
+      const decisions = decideRetention(await readSets(env, opts.catalog), env.retention, now);
+      const doomed = decisions.filter((d) => d.action === 'prune').reverse();
+      for (const d of doomed) {
+        if (await isPinned(env, d.id)) continue; // pinned since the listing: a pin always wins
+        deleted.push(await removeSetFolder(env.location, d.id));
+        opts.catalog.removeSet(d.id);
+      }
+      const summary = summarize(env, decisions, false, deleted);
+      opts.catalog.addActivity({ env: key, action: 'prune', door: opts.door, outcome: 'success', summary, detail: { deleted: deleted.map((x) => x.id), cleaned } });
+      return { env: key, dryRun: false, policy: true, summary, decisions, deleted, cleaned };
+    } finally {
+      await lock.release();
+    }
+  } catch (err) {
+    const shape = toErrorShape(err);
+    const refused = ['LOCKED', 'CONFIRMATION_REQUIRED', 'LOCATION_UNREADABLE', 'SET_UNREADABLE'].includes(shape.code);
+    const done = deleted.length ? ` (after deleting ${deleted.map((x) => x.id).join(', ')})` : '';
+    opts.catalog.addActivity({ env: key, action: 'prune', door: opts.door, outcome: refused ? 'refused' : 'failed', summary: `${shape.message}${done}`, detail: { error: shape, deleted: deleted.map((x) => x.id) } });
+    if (deleted.length && err instanceof LifeboatError) throw new LifeboatError(err.code, `${err.message} ${deleted.length} sets were deleted before: ${deleted.map((x) => x.id).join(', ')}.`, err.hint);
+    throw err;
+  }
+}
+
+/** Deletes one set the operator chose. A pinned set is refused; the deletion is logged either way. */
+export async function deleteSet(env: Environment, setId: string, opts: RemovalOptions): Promise<DeleteResult> {
+  const key = environmentKey(env);
+  try {
+    if (!SET_ID_PATTERN.test(setId) || !isSetOf(setId, env.app, env.name)) {
+      throw new LifeboatError('UNKNOWN_SET', `"${setId}" is not a set id of ${key}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+    }
+    const dir = path.join(env.location, setId);
+    if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
+      throw new LifeboatError('UNKNOWN_SET', `There is no set ${setId} in ${env.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+    }
+    const refusePinned = async () => {
+      if (await isPinned(env, setId)) throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
+    };
+    await refusePinned();
+    requireConfirmation(env, opts.confirm, 'deleting a set');
+    const lock = await acquireLock(env.location, key, { operation: 'delete', door: opts.door });
+    try {
+      await refusePinned();
+      const cleaned = await cleanDeletions(env.location, env.app, env.name);
+      const deleted = await removeSetFolder(env.location, setId);
+      opts.catalog.removeSet(setId);
+      opts.catalog.addActivity({ env: key, action: 'delete', door: opts.door, outcome: 'success', summary: `Deleted ${setId} (${formatBytes(deleted.sizeBytes)})`, detail: { deleted, cleaned } });
+      return { env: key, deleted, cleaned };
+    } finally {
+      await lock.release();
+    }
+  } catch (err) {
+    const shape = toErrorShape(err);
+    const refused = ['LOCKED', 'CONFIRMATION_REQUIRED', 'SET_PINNED'].includes(shape.code);
+    opts.catalog.addActivity({ env: key, action: 'delete', door: opts.door, outcome: refused ? 'refused' : 'failed', summary: `Delete of ${setId}: ${shape.message}`, detail: shape });
+    throw err;
+  }
+}
