@@ -74,7 +74,10 @@ export function unnamedControls(page: Page): Promise<string[]> {
 /** Saves a full-page screenshot as test-output/screenshots/NAME.png, after checking every control is named. */
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
+  // The app scrolls inside its main pane; let the page grow for the picture so nothing is cut off.
+  const unclip = await page.addStyleTag({ content: 'html, body, #app, .shell { height: auto !important; min-height: 100%; } main { overflow: visible !important; } .sidebar { height: auto !important; }' });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await unclip.evaluate((el) => el.remove());
   const unnamed = await unnamedControls(page);
   if (unnamed.length) throw new Error(`Screen ${name} has controls without an accessible name:\n${unnamed.join('\n')}`);
 }

@@ -2,6 +2,7 @@ import type { ArgsOf, EnvironmentSummary, MethodName, ResultOf } from '../../../
 import type { CallOptions, LifeboatBridge, Outcome } from '../../../../shared/bridge.js';
 import type { ErrorShape } from '../../../../shared/errors.js';
 import { Job } from './job.svelte.js';
+import type { StatusResult } from '../../../../shared/status.js';
 
 export type Tab = 'overview' | 'history' | 'activity' | 'settings';
 
@@ -29,6 +30,8 @@ export class AppState {
   tab = $state<Tab>('overview');
   panel = $state<Panel | null>(null);
   error = $state<ShownError | null>(null);
+  /** Health of every environment, for the sidebar and the banner. */
+  status = $state<StatusResult | null>(null);
   jobs = $state<Job<MethodName>[]>([]);
   /** Bumped whenever something changed, so that screens fetch again. */
   version = $state(0);
@@ -40,6 +43,10 @@ export class AppState {
       if (event.type === 'changed') void this.refresh();
     });
     setInterval(() => (this.now = Date.now()), 20_000);
+  }
+
+  statusOf(key: string) {
+    return this.status?.environments.find((e) => e.env === key);
   }
 
   get current(): EnvironmentSummary | null {
@@ -68,6 +75,8 @@ export class AppState {
     if (list) {
       this.environments = list;
       if (!this.selected || !list.some((e) => e.key === this.selected)) this.selected = list[0]?.key ?? null;
+      const status = await this.ask('status.get', {});
+      if (status.ok) this.status = status.result;
     }
     this.loaded = true;
     this.version++;
