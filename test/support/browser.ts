@@ -77,7 +77,7 @@ export async function shot(page: Page, name: string): Promise<void> {
   // The app scrolls inside its main pane; let the page grow for the picture so nothing is cut off.
   const unclip = await page.addStyleTag({ content: 'html, body, #app, .shell { height: auto !important; min-height: 100%; } main { overflow: visible !important; } .sidebar { height: auto !important; }' });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  await unclip.evaluate((el) => el.remove());
+  await unclip.evaluate((el) => (el as Element).remove());
   const unnamed = await unnamedControls(page);
   if (unnamed.length) throw new Error(`Screen ${name} has controls without an accessible name:\n${unnamed.join('\n')}`);
 }
