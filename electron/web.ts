@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { api, type MethodName } from '../shared/api.js';
 import type { BridgeEvent } from '../shared/bridge.js';
 import { Engine } from './engine/engine.js';
+import { Scheduler } from './engine/scheduler.js';
 import { toErrorShape } from './engine/errors.js';
 import { checkHostAndOrigin, checkJsonBody, jobHeader, rawRefusal, readJson, Refusal, Secret, SECURITY_HEADERS, sendJson, sendRefusal } from './web-guard.js';
 import { serveStatic } from './web-static.js';
@@ -25,6 +26,8 @@ export interface WebHostOptions {
   rendererDir?: string;
   /** How often an idle event stream gets a comment, so proxies and clients see it is alive. */
   heartbeatMs?: number;
+  /** Run due scheduled jobs while open (default true). */
+  schedule?: boolean;
 }
 
 export interface WebHost {
@@ -58,7 +61,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     for (const res of streams) res.write(frame);
   };
   const unsubscribe = engine.onChange((env) => push({ type: 'changed', env }));
-  // The engine's scheduler, once it exists, starts here beside the engine: one per door process.
+  // Due jobs run while the web host is open, as in the app; the page hears of them as changes.
+  const scheduler = options.schedule === false ? null : new Scheduler(engine, { onError: (e) => process.stderr.write(`lifeboat: the schedule could not run: ${e.message} ${e.hint}\n`) });
+  scheduler?.start();
 
   const authorised = (req: IncomingMessage) => session !== null && session.matches(req.headers['x-lifeboat-session']);
   const noSession = () =>
@@ -157,6 +162,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     async close() {
       clearInterval(heartbeat);
       stopping.abort();
+      await scheduler?.stop();
       await Promise.allSettled([...running]);
       unsubscribe();
       for (const res of streams) res.end();
