@@ -252,14 +252,15 @@ program
   .command('serve')
   .description("open Lifeboat's screens in a browser: a web host on 127.0.0.1 with a one-time address")
   .option('--port <n>', 'the port to listen on (0: any free port)', '0')
-  .action(async (o: { port: string }) => {
+  .option('--no-schedule', 'do not run due scheduled jobs while serving (the system timer runs them)')
+  .action(async (o: { port: string; schedule: boolean }) => {
     const port = Number(o.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       return report({ code: 'BAD_ARGUMENT', message: `--port ${o.port} is not a port number.`, hint: 'Give a number from 1 to 65535, or 0 (or nothing) for any free port.' }, {});
     }
     let host;
     try {
-      host = await startWebHost({ home: lifeboatHome(), port });
+      host = await startWebHost({ home: lifeboatHome(), port, schedule: o.schedule });
     } catch (e) {
       const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
       return report(busy ? { code: 'BAD_ARGUMENT', message: `Port ${port} is already in use on 127.0.0.1.`, hint: 'Choose another port, or leave --port out to take any free one.' } : toErrorShape(e), {});

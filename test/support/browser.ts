@@ -24,7 +24,13 @@ export function useBrowser(): (opts?: { width?: number; height?: number; dark?: 
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
     });
   });
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    // A failed test leaves a picture of each of its pages, to see what the screen showed instead.
+    if (ctx.task.result?.state === 'fail') {
+      mkdirSync(SHOTS, { recursive: true });
+      const pages = contexts.flatMap((c) => c.pages());
+      await Promise.all(pages.map((p, i) => p.screenshot({ path: path.join(SHOTS, `FAILED-${ctx.task.name.slice(0, 60).replace(/[^a-z0-9]+/gi, '-')}-${i}.png`) }).catch(() => undefined)));
+    }
     await Promise.all(contexts.splice(0).map((c) => c.close()));
   });
   afterAll(async () => {

@@ -29,13 +29,15 @@ export interface ServeOptions {
   /** Its LIFEBOAT_HOME; a fresh temporary folder (removed on stop) when absent. */
   home?: string;
   env?: Record<string, string>;
+  /** More arguments for `lifeboat serve`, e.g. `--no-schedule`. */
+  args?: string[];
 }
 
 /** Starts `node bin/lifeboat.js serve --port 0` and resolves once it has printed its address. */
 export function startServe(options: ServeOptions = {}): Promise<ServedHost> {
   const ownHome = options.home === undefined;
   const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'lifeboat-serve-'));
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...(options.args ?? [])], {
     env: { ...process.env, LIFEBOAT_HOME: home, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

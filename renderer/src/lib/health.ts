@@ -7,10 +7,26 @@ export type Dot = 'green' | 'amber' | 'red';
 export function healthOf(env: EnvironmentSummary, status?: EnvironmentStatus): { dot: Dot; words: string } {
   const dot: Dot = env.health.level === 'fail' ? 'red' : env.health.level === 'warn' ? 'amber' : 'green';
   const first = status?.alerts[0];
-  if (first) return { dot, words: status.alerts.length > 1 ? `${shorten(first.message)} (+${status.alerts.length - 1})` : shorten(first.message) };
+  if (first) {
+    const words = WORDS[first.code] ?? shorten(first.message);
+    return { dot, words: status.alerts.length > 1 ? `${words} (+${status.alerts.length - 1})` : words };
+  }
   if (env.health.alerts > 0) return { dot, words: `${env.health.alerts} ${env.health.alerts === 1 ? 'thing needs' : 'things need'} attention` };
   return { dot, words: 'backed up and checked' };
 }
+
+/** A few words per alert for the sidebar; the overview shows the whole message and what to do. */
+const WORDS: Record<string, string> = {
+  NO_BACKUP: 'never backed up',
+  OVERDUE: 'backup overdue',
+  LAST_BACKUP_FAILED: 'last backup failed',
+  DRILL_FAILED: 'last check failed',
+  DRILL_TOO_OLD: 'last check too old',
+  SIZE_ANOMALY: 'size changed sharply',
+  SLOW_RUN: 'backup ran slow',
+  LOW_SPACE: 'backup disk nearly full',
+  LOCATION_MISSING: 'backup folder missing',
+};
 
 /** The alert's headline: the words before its first colon ("Backup overdue"), or its start. */
 function shorten(message: string): string {
