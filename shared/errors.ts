@@ -52,6 +52,20 @@ export const ERROR_CLASSES = {
   STAGE_FAILED: 'failed',
   RESTORE_FAILED: 'failed',
   VERIFY_FAILED: 'failed',
+  /** A program a source needs (pg_dump, pg_restore, psql, the dump command) is not installed. */
+  TOOL_MISSING: 'input',
+  /** pg_dump or pg_restore is older than the server or the dump. */
+  TOOL_TOO_OLD: 'input',
+  /** The server refused the user or password. */
+  AUTH_FAILED: 'input',
+  /** `passwordEnv` names a variable that is not set, or the passfile cannot be used. */
+  PASSWORD_MISSING: 'input',
+  /** The server could not be reached in time. */
+  UNREACHABLE: 'failed',
+  /** A program ran past the source's time limit and was stopped. */
+  TIMED_OUT: 'failed',
+  /** A source's own command exited with an error or printed nothing. */
+  COMMAND_FAILED: 'failed',
 } as const satisfies Record<string, ErrorClass>;
 
 export type ErrorCode = keyof typeof ERROR_CLASSES;

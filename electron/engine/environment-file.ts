@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { Environment } from '../../shared/environment.js';
+import { Environment, type PostgresSource } from '../../shared/environment.js';
 import { LifeboatError } from './errors.js';
 
 type Problem = { path: string; message: string };
@@ -37,10 +37,18 @@ export function parseEnvironment(input: unknown, baseDir: string, origin = 'The 
   env.location = resolvePath(env.location, baseDir);
   const seen = new Map<string, number>();
   env.sources.forEach((source, i) => {
-    source.path = resolvePath(source.path, baseDir);
     const first = seen.get(source.name);
     if (first !== undefined) problems.push({ path: `sources[${i}].name`, message: `"${source.name}" is already the name of sources[${first}]; each source needs its own name` });
     else seen.set(source.name, i);
+    if (source.kind === 'postgres') {
+      resolvePostgresPaths(source, baseDir);
+      return;
+    }
+    if (source.kind === 'command') {
+      for (const step of [source.dump, source.restore]) if (step.cwd) step.cwd = resolvePath(step.cwd, baseDir);
+      return;
+    }
+    source.path = resolvePath(source.path, baseDir);
     if (source.kind === 'files' && inside(env.location, source.path)) {
       problems.push({ path: 'location', message: `is inside the folder of source "${source.name}", so every backup would contain the ones before it; choose a location outside ${source.path}` });
     }
@@ -50,6 +58,13 @@ export function parseEnvironment(input: unknown, baseDir: string, origin = 'The 
   });
   if (problems.length) throw invalid(origin, problems);
   return env;
+}
+
+/** A passfile and a folder of client programs are paths like any other; a socket folder must already be absolute. */
+function resolvePostgresPaths(source: PostgresSource, baseDir: string): void {
+  if (source.passfile) source.passfile = resolvePath(source.passfile, baseDir);
+  if (source.binDir) source.binDir = resolvePath(source.binDir, baseDir);
+  if (source.scratch?.passfile) source.scratch.passfile = resolvePath(source.scratch.passfile, baseDir);
 }
 
 function invalid(origin: string, problems: Problem[]): LifeboatError {

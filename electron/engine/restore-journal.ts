@@ -26,6 +26,10 @@ export interface Journal {
   /** `committed` once the restored data was verified; anything else rolls back after a crash. */
   state: 'staging' | 'swapping' | 'verifying' | 'committed';
   sources: JournalSource[];
+  /** Sources written in place (a database, a command): no renames to undo, so a crash is told, not rolled back. */
+  inPlace?: { source: string; target: string }[];
+  /** The pre-restore safety set, once taken. */
+  safetySet?: string;
 }
 
 const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
