@@ -128,8 +128,10 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
       for (const t of applied) {
         throwIfAborted(signal);
         progress.setPhase('restore', t.source.name);
-        await applyOf(t).apply(ctx(t)); // all or nothing: when it throws, there is nothing to undo
-        done.push(t);
+        // An atomic step that throws changed nothing; any other may have written part of the set.
+        if (!applyOf(t).atomic) done.push(t);
+        await applyOf(t).apply(ctx(t));
+        if (applyOf(t).atomic) done.push(t);
       }
       progress.setPhase('swap');
       await journal.setState('swapping');

@@ -113,6 +113,7 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
 
 export const postgresRestore: ApplyRestore<PostgresSource> = {
   method: 'apply',
+  atomic: true,
   target: (source, destination) => describeConnection(connectionOf(source, databaseOf(source, destination))),
   exists: (ctx) => databaseExists(connOf(ctx), connOf(ctx).database, ctx.signal),
   preview,

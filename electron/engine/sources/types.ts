@@ -116,12 +116,17 @@ export interface SwapRestore<S extends Source = Source> extends RestoreCommon<S>
 
 /**
  * A kind whose data lives behind a server or a program (postgres, command): written in place by
- * one step that applies all of the set or, when it fails, nothing (pg_restore in one transaction;
- * the operator's restore command). What a later failure must undo, `undo` puts back.
+ * one step (pg_restore in one transaction; the operator's restore command). What a later failure
+ * must undo, `undo` puts back.
  */
 export interface ApplyRestore<S extends Source = Source> extends RestoreCommon<S> {
   readonly method: 'apply';
-  /** Writes the set's data into the target; on a throw (a LifeboatError) the target is as it was. */
+  /**
+   * Whether a failed `apply` is certain to have changed nothing (one database transaction). When
+   * it is not (an operator's command may stop half-way), the run undoes a failed apply too.
+   */
+  readonly atomic: boolean;
+  /** Writes the set's data into the target; throws a LifeboatError when it did not succeed. */
   apply(ctx: RestoreContext<S>): Promise<DrillCheck[]>;
   /**
    * Puts back what the target held before `apply`: the safety set's data (`before`), or, when
