@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES, errorClass, type ErrorShape } from '../shared/errors.js';
-import { formatBytes, formatDuration } from '../shared/format.js';
+import { count, formatBytes, formatDuration } from '../shared/format.js';
 import type { MethodName, ResultOf } from '../shared/api.js';
 import type { Progress } from '../shared/progress.js';
 import { Engine } from './engine/engine.js';
@@ -211,7 +211,7 @@ program
     await call('restore.run', { ...args, confirm: o.confirm }, o, (r) => {
       for (const t of r.targets) out(`Restored ${t.source} → ${t.path}`);
       const warned = r.verification.filter((c) => c.status === 'WARN');
-      out(`Verified after the restore: ${r.verification.length - warned.length} checks passed${warned.length ? `, ${warned.length} could not prove everything` : ''}.`);
+      out(`Verified after the restore: ${count(r.verification.length - warned.length, 'check')} passed${warned.length ? `, ${warned.length} could not prove everything` : ''}.`);
       for (const c of warned) out(`  WARN  ${c.target} — ${c.name}: ${c.reason}`);
       if (r.safetySet) out(`Safety backup of the data as it was: ${r.safetySet.id}\n  ${r.safetySet.path}\nTo undo this restore: lifeboat restore --env ${o.env} --set ${r.safetySet.id}`);
       out(`Restore of ${r.setId} done in ${formatDuration(r.durationMs)}.`);

@@ -58,7 +58,7 @@ export function recoveryCard(m: Omit<Manifest, 'integrity'>): string {
       lines.push(`${step++}. Source "${a.source}": the output of a dump command`, '', ...commandCard(a.source, a.file, a.details, src?.kind === 'command' ? src : undefined));
     }
   }
-  lines.push('Keep the folder you moved aside until the application runs well on the restored data.', '');
+  if (m.artifacts.some((a) => a.details.type === 'sqlite' || a.details.type === 'archive')) lines.push('Keep the folder you moved aside until the application runs well on the restored data.', '');
   return lines.join('\n');
 }
 
@@ -67,12 +67,17 @@ function shellWord(w: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`;
 }
 
+/** `15.18` from `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)`. */
+function versionOf(text: string): string {
+  return /\d+(?:\.\d+)*/.exec(text)?.[0] ?? text;
+}
+
 function pgDumpCard(file: string, d: PgDumpDetails, src: PostgresSource | undefined): string[] {
   const conn = src ? [...(src.host ? ['-h', src.host] : []), '-p', String(src.port), '-U', src.user].map(shellWord).join(' ') : '-h HOST -p PORT -U USER';
   const db = shellWord(d.database);
   const lines = [
-    `   Database ${db}, dumped by ${d.pgDumpVersion} from PostgreSQL ${d.serverVersion} (custom format,`,
-    `   already compressed). pg_restore must be version ${d.pgDumpVersion.match(/\d+/)?.[0] ?? 'of the dump'} or newer.`,
+    `   Database ${db}, dumped by pg_dump ${versionOf(d.pgDumpVersion)} from PostgreSQL ${versionOf(d.serverVersion)}`,
+    `   (custom format, already compressed). pg_restore must be version ${versionOf(d.pgDumpVersion).split('.')[0]} or newer.`,
     '',
     `     pg_restore --list ${file} | grep -c 'TABLE DATA'     # recorded: ${d.tables.length} tables`,
     '',

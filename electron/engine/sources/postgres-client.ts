@@ -88,14 +88,15 @@ export function clientError(c: PgConnection, what: string, exit: ProgramExit, na
   if (/password authentication failed|no password supplied|authentication failed for user|Peer authentication failed|role "[^"]*" does not exist|no pg_hba\.conf entry/i.test(err)) {
     return new LifeboatError('AUTH_FAILED', `${where} refused user "${c.user}": ${first}`, `Check the user and the password of source "${c.source}" (${c.passwordEnv ? `the variable ${c.passwordEnv}` : c.passfile ? `the passfile ${c.passfile}` : 'no password is configured: set passwordEnv or passfile'}), and that pg_hba.conf lets this user in.`);
   }
+  // The server answered: what it refused comes before the generic "connection … failed" below.
+  if (/database "[^"]*" does not exist/i.test(err)) {
+    return new LifeboatError('SOURCE_MISSING', `${where} does not exist.`, `Check the database name of source "${c.source}", or create the database first.`);
+  }
   if (/timeout expired/i.test(err)) {
     return new LifeboatError('UNREACHABLE', `${where} did not answer within ${c.connectTimeoutSeconds} s: ${first}`, 'Check that the server is running and reachable from this machine (host, port, firewall), then try again.');
   }
   if (/could not connect|connection to server .* failed|Connection refused|No such file or directory|could not translate host name|Network is unreachable|server closed the connection unexpectedly/i.test(err)) {
     return new LifeboatError('UNREACHABLE', `${where} cannot be reached: ${first}`, `Check that the server is running, and the host ("${c.host ?? 'default socket'}") and port (${c.port}) of source "${c.source}".`);
-  }
-  if (/database "[^"]*" does not exist/i.test(err)) {
-    return new LifeboatError('SOURCE_MISSING', `${where} does not exist.`, `Check the database name of source "${c.source}", or create the database first.`);
   }
   if (/server version mismatch|unsupported version .* in file header/i.test(err)) {
     return new LifeboatError('TOOL_TOO_OLD', `${name} is too old for ${where}: ${first}`, clientHint(name));
