@@ -71,6 +71,11 @@ export const PostgresSource = z
     connectTimeoutSeconds: seconds(10),
     /** For each pg_dump, pg_restore or psql run. */
     timeoutSeconds: seconds(3600),
+  }, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' && issue.keys.includes('password')
+        ? 'Lifeboat never keeps a password in an environment: name the variable that holds it in "passwordEnv", or a .pgpass file in "passfile"'
+        : undefined,
   })
   .refine(onePasswordSource, onePasswordMessage);
 
@@ -82,7 +87,7 @@ export const CommandStep = z.strictObject({
     .refine((a) => a[0] !== '', 'the first entry is the program to run; it cannot be empty'),
   cwd: path.optional(),
   env: z.record(envVarName, z.string()).default({}),
-});
+}, 'give an object with "argv" (the program and its arguments as a list), and optionally "cwd" and "env"; a shell line is not run');
 
 export const CommandSource = z.strictObject({
   kind: z.literal('command'),

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentInput } from '../../shared/environment.js';
@@ -122,5 +122,25 @@ describe('command source with Django fixtures', () => {
       expect(err.message, name).toContain(says);
     }
     expect(existsSync(path.join(root, 'sets')) ? readdirSync(path.join(root, 'sets')).filter((n) => !n.startsWith('.lifeboat-')) : []).toEqual([]);
+  });
+
+  it('a restore command that fails after writing part of the set is undone from the safety set', async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'live'));
+    const file = path.join(root, 'live', 'notes.txt');
+    writeFileSync(file, 'BAD line kept at backup time\n');
+    // The operator's restore writes everything it reads, then refuses what it wrote: a command that stops half-way.
+    const restore = ['sh', '-c', 'tee "$0" >/dev/null; if grep -q BAD "$0"; then echo "refusing BAD data" >&2; exit 3; fi', file];
+    const engine = engineAt(path.join(root, 'home'));
+    await engine.call('env.save', { environment: { name: 'prod', app: 'notes', location: path.join(root, 'sets'), sources: [{ kind: 'command', name: 'notes', dump: { argv: ['cat', file] }, restore: { argv: restore } }] } });
+    const backup = await engine.call('backup.run', { env: 'prod' });
+    writeFileSync(file, 'good line written later\n');
+    const err = await failure(engine.call('restore.run', { env: 'prod', set: backup.id }));
+    expect(err.code).toBe('RESTORE_FAILED');
+    expect(err.message).toContain('exited with status 3');
+    expect(err.message).toContain('refusing BAD data');
+    expect(readFileSync(file, 'utf8')).toBe('good line written later\n');
+    const activity = await engine.call('activity.list', { env: 'prod' });
+    expect(activity[0]).toMatchObject({ action: 'restore', outcome: 'failed' });
   });
 });

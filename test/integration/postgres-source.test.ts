@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, truncateSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -231,6 +231,24 @@ describe('postgres source', () => {
       mute.close();
       delete process.env.LIFEBOAT_TEST_WRONG_PW;
     }
+  });
+
+  it('reads the password from a passfile, and refuses one that other users can read (libpq would silently ignore it)', async () => {
+    const pg = server();
+    const root = tempDir();
+    const db = pg.createDatabase('ledger');
+    makeLedger(pg, db, 10);
+    const passfile = path.join(root, 'pgpass');
+    writeFileSync(passfile, `*:*:*:${PG_USER}:${PG_PASSWORD}\n`, { mode: 0o644 });
+    chmodSync(passfile, 0o644);
+    const engine = engineAt(path.join(root, 'home'));
+    await engine.call('env.save', { environment: environment(root, pg, db, { passwordEnv: undefined, passfile }) });
+    const err = await failure(engine.call('backup.run', { env: 'prod' }));
+    expect(err.code).toBe('PASSWORD_MISSING');
+    expect(err.hint).toBe(`Run: chmod 600 ${passfile}`);
+    chmodSync(passfile, 0o600);
+    const set = await engine.call('backup.run', { env: 'prod' });
+    expect((await engine.call('drill.run', { env: 'prod', set: set.id })).passed).toBe(true);
   });
 
   it('refuses to restore while another session is connected, naming it', async () => {
