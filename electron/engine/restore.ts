@@ -9,7 +9,7 @@ import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
 import { faultPoint } from './fault-points.js';
 import { acquireLock } from './lock.js';
 import { ProgressMeter } from './progress.js';
-import { RestoreJournal, type JournalSource } from './restore-journal.js';
+import { RestoreJournal, type Journal, type JournalSource } from './restore-journal.js';
 import { contextOf, destinationOf, planRestore, type RestorePlan, type RestoreTarget } from './restore-plan.js';
 import { restorerOf } from './sources/index.js';
 import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/types.js';
@@ -125,6 +125,7 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
           if (entries.has(t)) await swapOf(t).beforeSwap?.(t.target);
         }
       }
+      if (applied.length) await journal.setState('applying');
       for (const t of applied) {
         throwIfAborted(signal);
         progress.setPhase('restore', t.source.name);
@@ -133,6 +134,7 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
         await applyOf(t).apply(ctx(t));
         if (applyOf(t).atomic) done.push(t);
       }
+      if (applied.length) await faultPoint('restore:applied');
       progress.setPhase('swap');
       await journal.setState('swapping');
       for (const e of entries.values()) await journal.swap(e, () => faultPoint('restore:between-renames'));
@@ -219,8 +221,8 @@ export async function recoverInterruptedRestores(home: string): Promise<{ env: s
         notes.push({ env: j.env, message: `A restore of ${j.setId} had finished and been verified when it was interrupted; its clean-up is now done.` });
       } else {
         await journal.rollBack();
-        const inPlace = j.inPlace?.length && j.state !== 'staging' ? inPlaceNote(j.inPlace, j.safetySet) : '';
-        notes.push({ env: j.env, message: `A restore of ${j.setId} was interrupted (${j.state}) and has been rolled back: the data is as it was before it.${inPlace}` });
+        const inPlace = j.state !== 'staging' ? (j.inPlace ?? []) : [];
+        notes.push({ env: j.env, message: inPlace.length ? inPlaceNote(j, inPlace) : `A restore of ${j.setId} was interrupted (${j.state}) and has been rolled back: the data is as it was before it.` });
       }
       await journal.remove();
     } finally {
@@ -231,7 +233,10 @@ export async function recoverInterruptedRestores(home: string): Promise<{ env: s
 }
 
 /** What a crash means for data written in place: each step was all or nothing, but it may have finished. */
-function inPlaceNote(inPlace: { source: string; target: string }[], safetySet: string | undefined): string {
+function inPlaceNote(j: Journal, inPlace: { source: string; target: string }[]): string {
   const names = inPlace.map((p) => `"${p.source}" (${p.target})`).join(', ');
-  return ` Except ${names}: ${inPlace.length === 1 ? 'it is' : 'they are'} written in place in one step, which may have finished before the interruption; check ${inPlace.length === 1 ? 'it' : 'them'}${safetySet ? `, and restore the safety set ${safetySet} to go back to the data as it was` : ''}.`;
+  const one = inPlace.length === 1;
+  const files = j.sources.length ? ' Its files have been rolled back: they are as they were before it.' : '';
+  const back = j.safetySet ? `; to go back to the data as it was, restore the safety set ${j.safetySet}` : '';
+  return `A restore of ${j.setId} was interrupted (${j.state}).${files} ${names} ${one ? 'is' : 'are'} written in place, not renamed, so ${one ? 'it' : 'they'} may hold the set: check ${one ? 'it' : 'them'}${back}.`;
 }
