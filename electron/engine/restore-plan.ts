@@ -5,6 +5,7 @@ import type { Artifact, Manifest } from '../../shared/manifest.js';
 import type { DrillCheck, DrillReport } from '../../shared/drill.js';
 import type { RestorePreview } from '../../shared/restore.js';
 import { formatBytes } from '../../shared/format.js';
+import { timedCheck } from './checks.js';
 import { LifeboatError } from './errors.js';
 import { readManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
@@ -34,6 +35,9 @@ export interface PlanRequest {
   drill: () => Promise<DrillReport>;
   signal: AbortSignal;
 }
+
+/** The name of the pre-flight check that a source's restore programs are there. */
+export const RESTORE_PROGRAMS_CHECK = 'restore programs ready';
 
 /** The context every restore step of one target is given. */
 export function contextOf(t: RestoreTarget, setDir: string, destination: RestoreDestination | null, signal: AbortSignal, progress: ProgressMeter): RestoreContext {
@@ -107,6 +111,10 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
     }
   }
 
+  for (const t of targets) {
+    const ready = restorerOf(t.source).programsReady;
+    if (ready) await timedCheck(preflight, t.target, RESTORE_PROGRAMS_CHECK, () => ready(ctx(t)));
+  }
   preflight.push(await spaceCheck(env, targets, live, ctx));
   const protectedLive = live && env.protection === 'protected';
   const preview: RestorePreview = {

@@ -124,6 +124,21 @@ describe('command source with Django fixtures', () => {
     expect(existsSync(path.join(root, 'sets')) ? readdirSync(path.join(root, 'sets')).filter((n) => !n.startsWith('.lifeboat-')) : []).toEqual([]);
   });
 
+  it('a restore command that is not installed refuses the restore in the pre-flight, before the safety backup', async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'live'));
+    const file = path.join(root, 'live', 'notes.txt');
+    writeFileSync(file, 'data\n');
+    const engine = engineAt(path.join(root, 'home'));
+    await engine.call('env.save', { environment: { name: 'prod', app: 'notes', location: path.join(root, 'sets'), sources: [{ kind: 'command', name: 'notes', dump: { argv: ['cat', file] }, restore: { argv: ['lifeboat-no-such-loader', file] } }] } });
+    const backup = await engine.call('backup.run', { env: 'prod' });
+    const preview = await engine.call('restore.preview', { env: 'prod', set: backup.id });
+    expect(preview.preflight.find((c) => c.name === 'restore programs ready')).toMatchObject({ status: 'FAIL', reason: expect.stringContaining('lifeboat-no-such-loader') });
+    const err = await failure(engine.call('restore.run', { env: 'prod', set: backup.id }));
+    expect(err.code).toBe('TOOL_MISSING');
+    expect((await engine.call('sets.list', { env: 'prod' })).map((s) => s.label)).toEqual([null]);
+  });
+
   it('a restore command that fails after writing part of the set is undone from the safety set', async () => {
     const root = tempDir();
     mkdirSync(path.join(root, 'live'));

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -249,6 +250,27 @@ describe('postgres source', () => {
     chmodSync(passfile, 0o600);
     const set = await engine.call('backup.run', { env: 'prod' });
     expect((await engine.call('drill.run', { env: 'prod', set: set.id })).passed).toBe(true);
+  });
+
+  it('refuses a pg_dump older than the server, and a missing one, naming the Debian package', async () => {
+    const pg = server();
+    const root = tempDir();
+    const db = pg.createDatabase('ledger');
+    // A folder of client programs as an old install would have: the real psql, a pg_dump of version 12.
+    const old = path.join(root, 'pg12-bin');
+    mkdirSync(old);
+    symlinkSync(execFileSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).trim(), path.join(old, 'psql'));
+    for (const name of ['pg_dump', 'pg_restore']) writeFileSync(path.join(old, name), `#!/bin/sh\necho "${name} (PostgreSQL) 12.22"\n`, { mode: 0o755 });
+    const engine = engineAt(path.join(root, 'home'));
+    await engine.call('env.save', { environment: environment(root, pg, db, { binDir: old }) });
+    const tooOld = await failure(engine.call('backup.run', { env: 'prod' }));
+    expect(tooOld.code).toBe('TOOL_TOO_OLD');
+    expect(tooOld.message).toContain('pg_dump is version 12');
+    expect(tooOld.hint).toContain(`postgresql-client-${pg.major}`);
+    await engine.call('env.save', { environment: environment(root, pg, db, { binDir: path.join(root, 'nowhere') }) });
+    const missing = await failure(engine.call('backup.run', { env: 'prod' }));
+    expect(missing.code).toBe('TOOL_MISSING');
+    expect(missing.hint).toContain('postgresql-client');
   });
 
   it('refuses to restore while another session is connected, naming it', async () => {

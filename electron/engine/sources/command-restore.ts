@@ -163,6 +163,12 @@ export const commandRestore: ApplyRestore<CommandSource> = {
   exists: async (ctx) => !ctx.destination || fs.stat(ctx.target).then(() => true, () => false),
   preview,
   inUse,
+  /** Live: the restore command's folder and program are there (a restore test runs nothing). */
+  programsReady: async (ctx) => {
+    if (ctx.destination) return 'a restore test writes a file and runs nothing';
+    await checkStep(ctx.source, 'restore');
+    return `${shown(ctx.source.restore)} can be started${ctx.source.restore.cwd ? ` in ${ctx.source.restore.cwd}` : ''}`;
+  },
   apply,
   undo,
   verify,

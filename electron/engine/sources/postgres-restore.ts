@@ -5,7 +5,7 @@ import type { Artifact } from '../../../shared/manifest.js';
 import type { InUse, SourcePreview } from '../../../shared/restore.js';
 import { timedCheck } from '../checks.js';
 import { LifeboatError } from '../errors.js';
-import { connectionOf, countTables, databaseExists, describeConnection, maintenance, type PgConnection } from './postgres-client.js';
+import { clientVersion, connectionOf, countTables, databaseExists, describeConnection, maintenance, majorOf, requireAtLeast, serverVersion, type PgConnection } from './postgres-client.js';
 import { compareCounts, dumpOf, restoreDump } from './postgres.js';
 import type { ApplyRestore, RestoreContext, RestoreDestination } from './types.js';
 
@@ -111,6 +111,17 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
   return checks;
 }
 
+/** pg_restore is installed and at least as new as the pg_dump that made the dump and as the target server. */
+async function programsReady(ctx: Ctx): Promise<string> {
+  const c = connOf(ctx);
+  const { details } = dumpIn(ctx);
+  const version = await clientVersion(c, 'pg_restore', ctx.signal);
+  requireAtLeast(c, 'pg_restore', version, majorOf(details.pgDumpVersion), 'the pg_dump that made this dump');
+  const server = await serverVersion({ ...c, database: 'postgres' }, ctx.signal).catch(() => serverVersion({ ...c, database: 'template1' }, ctx.signal));
+  requireAtLeast(c, 'pg_restore', version, majorOf(server), `the server (PostgreSQL ${server})`);
+  return `${version}; the dump was made by ${details.pgDumpVersion}, the server is PostgreSQL ${server}`;
+}
+
 export const postgresRestore: ApplyRestore<PostgresSource> = {
   method: 'apply',
   atomic: true,
@@ -119,6 +130,7 @@ export const postgresRestore: ApplyRestore<PostgresSource> = {
   preview,
   inUse,
   destinationCheck,
+  programsReady,
   apply,
   undo,
   verify,

@@ -90,6 +90,12 @@ interface RestoreCommon<S extends Source> {
   inUse(source: S, target: string): Promise<InUse>;
   /** A restore test's own pre-flight check beyond an empty folder (a new database's name is free). */
   destinationCheck?(ctx: RestoreContext<S>): Promise<DrillCheck>;
+  /**
+   * Throws (an Error saying what is missing) unless the programs this restore runs are there and
+   * can do it (pg_restore at least the dump's and the server's version; the restore command
+   * installed): checked in the pre-flight, before the safety backup. Returns what was found.
+   */
+  programsReady?(ctx: RestoreContext<S>): Promise<string>;
   /** Compares the data now at `ctx.target` with the set, after the restore. FAIL checks, not throws. */
   verify(ctx: RestoreContext<S>): Promise<DrillCheck[]>;
 }
