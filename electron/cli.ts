@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES, errorClass, type ErrorShape } from '../shared/errors.js';
-import { formatBytes, formatDuration } from '../shared/format.js';
+import { count, formatBytes, formatDuration } from '../shared/format.js';
 import type { MethodName, ResultOf } from '../shared/api.js';
 import type { Progress } from '../shared/progress.js';
 import { Engine } from './engine/engine.js';
@@ -190,16 +190,18 @@ program
   .requiredOption('--set <id>', 'the set to restore (see lifeboat list)')
   .option('--dry-run', 'show what would change and the pre-flight checks; change nothing')
   .option('--to <dir>', 'restore into this (empty or new) folder instead of the live paths')
+  .option('--to-database <name>', 'restore PostgreSQL sources into this new database on the same server instead of the live one')
   .option('--confirm <name>', "the environment's name: required to restore a protected environment")
   .addOption(json())
-  .action(async (o: Common & { env: string; set: string; dryRun?: boolean; to?: string; confirm?: string }) => {
-    const args = { env: o.env, set: o.set, to: o.to ? path.resolve(o.to) : undefined };
+  .action(async (o: Common & { env: string; set: string; dryRun?: boolean; to?: string; toDatabase?: string; confirm?: string }) => {
+    const args = { env: o.env, set: o.set, to: o.to ? path.resolve(o.to) : undefined, toDatabase: o.toDatabase };
     if (o.dryRun) {
       await call('restore.preview', args, o, (p) => {
-        out(`Restore of ${p.setId} ${p.mode === 'live' ? 'over the live data' : `into ${o.to}`} would change:`);
+        out(`Restore of ${p.setId} ${p.mode === 'live' ? 'over the live data' : `into ${[o.to, o.toDatabase && `database ${o.toDatabase}`].filter(Boolean).join(' and ')}`} would change:`);
         for (const s of p.sources) {
           out(`  ${s.source} → ${s.target}${s.targetExists ? '' : ' (does not exist now)'}`);
           if (s.type === 'tables') for (const t of s.tables) out(`    table ${t.name}: ${t.now ?? '—'} rows now, ${t.inSet ?? '—'} in the set`);
+          else if (s.type === 'command') out(`    runs ${s.argv.join(' ')} with the set's output (${formatBytes(s.inputBytes)}) on its standard input`);
           else {
             out(`    ${s.added.count} files added (${formatBytes(s.added.bytes)}), ${s.removed.count} removed (${formatBytes(s.removed.bytes)}), ${s.changed.count} changed (${formatBytes(s.changed.bytes)}), ${s.unchanged} unchanged${s.kept ? `, ${s.kept} not covered by the source kept as they are` : ''}`);
             for (const [kind, list] of [['+', s.samples.added], ['-', s.samples.removed], ['~', s.samples.changed]] as const) for (const f of list) out(`      ${kind} ${f.path}`);
@@ -215,7 +217,9 @@ program
     }
     await call('restore.run', { ...args, confirm: o.confirm }, o, (r) => {
       for (const t of r.targets) out(`Restored ${t.source} → ${t.path}`);
-      out(`Verified after the swap: ${r.verification.length} checks passed.`);
+      const warned = r.verification.filter((c) => c.status === 'WARN');
+      out(`Verified after the restore: ${count(r.verification.length - warned.length, 'check')} passed${warned.length ? `, ${warned.length} could not prove everything` : ''}.`);
+      for (const c of warned) out(`  WARN  ${c.target} — ${c.name}: ${c.reason}`);
       if (r.safetySet) out(`Safety backup of the data as it was: ${r.safetySet.id}\n  ${r.safetySet.path}\nTo undo this restore: lifeboat restore --env ${o.env} --set ${r.safetySet.id}`);
       out(`Restore of ${r.setId} done in ${formatDuration(r.durationMs)}.`);
     });

@@ -14,6 +14,13 @@ export type Door = z.infer<typeof Door>;
 /** `prod` when that name is unique, or `app/prod`. */
 const envRef = z.string().min(1);
 
+/**
+ * "Restore test" of a PostgreSQL source: a new database of this name on the source's server
+ * (created by the restore, refused if it exists); the live database is never touched. Like `to`
+ * for folders, it makes the whole restore one that leaves live data alone.
+ */
+const toDatabase = z.string().min(1, 'give the name of a database that does not exist yet').max(63, 'PostgreSQL database names have at most 63 characters');
+
 export const EnvironmentSummary = z.object({
   key: z.string(),
   app: z.string(),
@@ -123,8 +130,8 @@ export const api = {
   /** Opens a set's folder in the file manager where there is a desktop; always answers its path. */
   'sets.reveal': method(z.object({ env: envRef, set: z.string().min(1) }), z.object({ path: z.string(), opened: z.boolean(), how: z.string() })),
   'drill.run': method(z.object({ env: envRef, set: z.string().optional() }), DrillReport),
-  'restore.preview': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional() }), RestorePreview),
-  'restore.run': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), confirm: z.string().optional() }), RestoreResult),
+  'restore.preview': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), toDatabase: toDatabase.optional() }), RestorePreview),
+  'restore.run': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), toDatabase: toDatabase.optional(), confirm: z.string().optional() }), RestoreResult),
   'catalog.rebuild': method(z.object({ locations: z.array(z.string()).default([]) }), RebuildResult),
   'activity.list': method(z.object({ env: envRef.optional(), limit: z.number().int().positive().max(10000).default(200) }), z.array(ActivityEntry)),
   /** Cancels a running call that was started with this job name; false when no such job runs. */

@@ -68,6 +68,19 @@ export const ERROR_CLASSES = {
   LOCATION_UNREADABLE: 'refused',
   SET_UNREADABLE: 'refused',
   TIMER_FAILED: 'failed',
+  // PostgreSQL and command sources.
+  /** A program a source needs (pg_dump, pg_restore, psql, the dump command) is not installed. */
+  TOOL_MISSING: 'input',
+  /** pg_dump or pg_restore is older than the server or the dump. */
+  TOOL_TOO_OLD: 'input',
+  /** The server refused the user or password. */
+  AUTH_FAILED: 'input',
+  /** `passwordEnv` names a variable that is not set, or the passfile cannot be used. */
+  PASSWORD_MISSING: 'input',
+  /** A program ran past the source's time limit and was stopped. */
+  TIMED_OUT: 'failed',
+  /** A source's own command exited with an error or printed nothing. */
+  COMMAND_FAILED: 'failed',
 } as const satisfies Record<string, ErrorClass>;
 
 export type ErrorCode = keyof typeof ERROR_CLASSES;

@@ -37,7 +37,34 @@ export const FileIndexDetails = z.object({
   entries: z.number().int().nonnegative(),
 });
 
-export const ArtifactDetails = z.discriminatedUnion('type', [SqliteDetails, ArchiveDetails, FileIndexDetails]);
+/** A table (`schema.name`) or a Django model (`app.model`) and how many rows or objects it holds. */
+const Counted = z.object({ name: z.string(), rows: z.number().int().nonnegative() });
+
+/** What the drill needs to prove a `pg_dump -Fc` archive; the counts come from the dump's own snapshot. */
+export const PgDumpDetails = z.object({
+  type: z.literal('pg-dump'),
+  database: z.string(),
+  /** `SHOW server_version` and `pg_dump --version` at capture. */
+  serverVersion: z.string(),
+  pgDumpVersion: z.string(),
+  /** Every ordinary table with its exact row count, counted in the transaction whose snapshot pg_dump used. */
+  tables: z.array(Counted),
+});
+export type PgDumpDetails = z.infer<typeof PgDumpDetails>;
+
+/** What the drill needs to prove a command's output, stored gzip-compressed. */
+export const CommandOutputDetails = z.object({
+  type: z.literal('command-output'),
+  /** Bytes and SHA-256 of the output as the command printed it. */
+  rawSize: z.number().int().nonnegative(),
+  rawSha256: sha256,
+  format: z.enum(['raw', 'django-fixture']),
+  /** Django fixtures: objects per model (`app_label.model`). */
+  models: z.array(Counted).optional(),
+});
+export type CommandOutputDetails = z.infer<typeof CommandOutputDetails>;
+
+export const ArtifactDetails = z.discriminatedUnion('type', [SqliteDetails, ArchiveDetails, FileIndexDetails, PgDumpDetails, CommandOutputDetails]);
 export type ArtifactDetails = z.infer<typeof ArtifactDetails>;
 
 export const Artifact = z.object({

@@ -32,6 +32,16 @@ export const SourcePreview = z.discriminatedUnion('type', [
     /** The first paths of each kind, for the screen; counts above are complete. */
     samples: z.object({ added: z.array(FileChange), removed: z.array(FileChange), changed: z.array(FileChange) }),
   }),
+  /** A command source whose output has no format Lifeboat reads: what will run, and what it is fed. */
+  z.object({
+    type: z.literal('command'),
+    source: z.string(),
+    target: z.string(),
+    targetExists: z.boolean(),
+    /** The restore command, run without a shell, with the set's output on its standard input. */
+    argv: z.array(z.string()),
+    inputBytes: z.number().int(),
+  }),
 ]);
 export type SourcePreview = z.infer<typeof SourcePreview>;
 

@@ -102,7 +102,8 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
       if (!artifacts.every((a) => sound.includes(a))) return [];
       const dir = path.join(scratch, source);
       await fs.mkdir(dir, { mode: 0o700 });
-      return plugin.check({ source, artifacts, setDir, scratch: dir, signal, progress });
+      const config = manifest.environment.sources.find((s) => s.name === source);
+      return plugin.check({ source, artifacts, setDir, scratch: dir, signal, progress, config });
     };
     // Two sources at a time: decompression runs on the thread pool, one per core, and memory
     // stays bounded however many sources the set holds.
@@ -126,6 +127,7 @@ function totalBytes(artifacts: Artifact[]): number {
     n += a.size;
     if (a.details.type === 'sqlite') n += a.details.rawSize;
     if (a.details.type === 'archive') n += a.details.totalBytes;
+    if (a.details.type === 'command-output') n += a.details.rawSize;
   }
   return n;
 }

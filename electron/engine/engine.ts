@@ -279,23 +279,24 @@ export class Engine {
       });
       return report;
     },
-    'restore.preview': async ({ env: ref, set, to }, ctx) => {
+    'restore.preview': async ({ env: ref, set, to, toDatabase }, ctx) => {
       const env = this.environment(ref);
       const dir = await this.setPath(env, set);
       const signal = ctx.signal ?? new AbortController().signal;
-      const plan = await planRestore(env, dir, { to, signal, drill: () => this.drillFor(env, dir, ctx, true) });
+      const plan = await planRestore(env, dir, { to, toDatabase, signal, drill: () => this.drillFor(env, dir, ctx, true) });
       return plan.preview;
     },
-    'restore.run': async ({ env: ref, set, to, confirm }, ctx) => {
+    'restore.run': async ({ env: ref, set, to, toDatabase, confirm }, ctx) => {
       const env = this.environment(ref);
       const key = environmentKey(env);
       const dir = await this.setPath(env, set);
-      const what = `${to ? `Restore of ${set} to ${to}` : `Restore of ${set}`}`;
+      const elsewhere = [to, toDatabase && `database ${toDatabase}`].filter(Boolean).join(' and ');
+      const what = `${elsewhere ? `Restore of ${set} to ${elsewhere}` : `Restore of ${set}`}`;
       try {
-        const result = await runRestore(env, dir, { home: this.home, door: this.door, to, confirm, signal: ctx.signal, onProgress: ctx.onProgress, drill: () => this.drillFor(env, dir, ctx, false) });
+        const result = await runRestore(env, dir, { home: this.home, door: this.door, to, toDatabase, confirm, signal: ctx.signal, onProgress: ctx.onProgress, drill: () => this.drillFor(env, dir, ctx, false) });
         if (result.safetySet) await this.syncSets(env);
         const safety = result.safetySet ? `; safety backup ${result.safetySet.id}` : '; no live data to save first';
-        this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome: 'success', summary: `${what} verified (${result.verification.length} checks)${to ? '' : safety}`, detail: result });
+        this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome: 'success', summary: `${what} verified (${result.verification.length} checks)${elsewhere ? '' : safety}`, detail: result });
         return result;
       } catch (err) {
         await this.syncSets(env).catch(() => undefined);

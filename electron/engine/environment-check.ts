@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Environment, Source, environmentKey } from '../../shared/environment.js';
 import type { EnvironmentCheck } from '../../shared/api.js';
 import { formatBytes, count } from '../../shared/format.js';
-import { FULL_PATH, parseEnvironment, resolvePath } from './environment-file.js';
+import { FULL_PATH, parseEnvironment, pathsOf, resolvePath, resolveSourcePaths } from './environment-file.js';
 import { toErrorShape } from './errors.js';
 import { pluginOf } from './sources/index.js';
 
@@ -30,7 +30,6 @@ export async function checkEnvironment(input: unknown, opts: { baseDir?: string;
   if (!parsed.success) for (const issue of parsed.error.issues) problems.push({ path: fieldPath(issue.path), message: issue.message });
 
   const relative = (p: string) => !opts.baseDir && !path.isAbsolute(p) && !p.startsWith('~');
-  const resolve = (p: string) => resolvePath(p, opts.baseDir ?? '/');
 
   // Cross-field rules (duplicate names, location inside a source) come from the same parser env.save uses.
   if (parsed.success) {
@@ -49,18 +48,25 @@ export async function checkEnvironment(input: unknown, opts: { baseDir?: string;
       const kind = typeof (rawSource as { kind?: unknown })?.kind === 'string' ? String((rawSource as { kind: string }).kind) : '?';
       if (!one.success) return { index, name, kind, status: 'unchecked', summary: 'Not checked until its fields are valid.', bytes: null, files: null };
       const source = one.data;
-      if (relative(source.path)) {
-        problems.push({ path: `sources[${index}].path`, message: FULL_PATH });
+      const relativeFields = pathsOf(source).filter(([, value]) => relative(value));
+      if (relativeFields.length) {
+        for (const [field] of relativeFields) problems.push({ path: `sources[${index}].${field}`, message: FULL_PATH });
         return { index, name, kind, status: 'problem', summary: 'Not a full path.', bytes: null, files: null };
       }
+      resolveSourcePaths(source, opts.baseDir ?? '/');
       const signal = AbortSignal.timeout(MEASURE_MS);
       try {
-        const estimate = await pluginOf(source).inspect({ ...source, path: resolve(source.path) }, signal);
+        const estimate = await pluginOf(source).inspect(source, signal);
         if (source.kind === 'files' && estimate.files === 0) {
           problems.push({ path: `sources[${index}].include`, message: 'no file in the folder matches these globs; check the include and exclude globs' });
           return { index, name, kind, status: 'problem', summary: 'The globs take no file.', bytes: 0, files: 0 };
         }
-        const summary = source.kind === 'files' ? `${count(estimate.files, 'file')} match, ${formatBytes(estimate.bytes)}` : `Readable, ${formatBytes(estimate.bytes)}`;
+        const summary = {
+          sqlite: `A SQLite database, ${formatBytes(estimate.bytes)}`,
+          files: `${count(estimate.files, 'file')} match, ${formatBytes(estimate.bytes)}`,
+          postgres: `Server reached, programs found; the database is about ${formatBytes(estimate.bytes)}`,
+          command: 'The dump program is installed (it runs only when backing up)',
+        }[source.kind];
         return { index, name, kind, status: 'ok', summary, bytes: estimate.bytes, files: estimate.files };
       } catch (err) {
         const shape = toErrorShape(err);
@@ -77,7 +83,7 @@ export async function checkEnvironment(input: unknown, opts: { baseDir?: string;
       problems.push({ path: 'location', message: FULL_PATH });
       location = { status: 'problem', summary: 'Not a full path.' };
     } else {
-      location = await checkLocation(resolve(raw.location));
+      location = await checkLocation(resolvePath(raw.location, opts.baseDir ?? '/'));
       if (location.status === 'problem') problems.push({ path: 'location', message: location.summary });
     }
   }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { Environment } from '../../shared/environment.js';
+import { Environment, type PostgresSource } from '../../shared/environment.js';
 import { LifeboatError } from './errors.js';
 import { parseSchedule } from './schedule.js';
 
@@ -46,17 +46,19 @@ export function parseEnvironment(input: unknown, baseDir: string | null, origin 
   if (baseDir === null) {
     if (!isFull(env.location)) problems.push({ path: 'location', message: FULL_PATH });
     env.sources.forEach((s, i) => {
-      if (!isFull(s.path)) problems.push({ path: `sources[${i}].path`, message: FULL_PATH });
+      for (const [field, value] of pathsOf(s)) if (!isFull(value)) problems.push({ path: `sources[${i}].${field}`, message: FULL_PATH });
     });
     if (problems.length) throw invalid(origin, problems);
   }
-  env.location = resolvePath(env.location, baseDir ?? '/');
+  const base = baseDir ?? '/';
+  env.location = resolvePath(env.location, base);
   const seen = new Map<string, number>();
   env.sources.forEach((source, i) => {
-    source.path = resolvePath(source.path, baseDir ?? '/');
     const first = seen.get(source.name);
     if (first !== undefined) problems.push({ path: `sources[${i}].name`, message: `"${source.name}" is already the name of sources[${first}]; each source needs its own name` });
     else seen.set(source.name, i);
+    resolveSourcePaths(source, base);
+    if (source.kind === 'postgres' || source.kind === 'command') return;
     if (source.kind === 'files' && inside(env.location, source.path)) {
       problems.push({ path: 'location', message: `is inside the folder of source "${source.name}", so every backup would contain the ones before it; choose a location outside ${source.path}` });
     }
@@ -70,6 +72,41 @@ export function parseEnvironment(input: unknown, baseDir: string | null, origin 
   }
   if (problems.length) throw invalid(origin, problems);
   return env;
+}
+
+/** The fields of a source that name a place on disk, with their values (for the full-path rule). */
+export function pathsOf(source: Environment['sources'][number]): [string, string][] {
+  switch (source.kind) {
+    case 'sqlite':
+    case 'files':
+      return [['path', source.path]];
+    case 'postgres':
+      return [
+        ['passfile', source.passfile],
+        ['binDir', source.binDir],
+        ['scratch.passfile', source.scratch?.passfile],
+      ].filter((e): e is [string, string] => typeof e[1] === 'string');
+    case 'command':
+      return [
+        ['dump.cwd', source.dump.cwd],
+        ['restore.cwd', source.restore.cwd],
+      ].filter((e): e is [string, string] => typeof e[1] === 'string');
+  }
+}
+
+/** Makes every path of a source absolute (in place), against `baseDir`. */
+export function resolveSourcePaths(source: Environment['sources'][number], baseDir: string): void {
+  if (source.kind === 'postgres') resolvePostgresPaths(source, baseDir);
+  else if (source.kind === 'command') {
+    for (const step of [source.dump, source.restore]) if (step.cwd) step.cwd = resolvePath(step.cwd, baseDir);
+  } else source.path = resolvePath(source.path, baseDir);
+}
+
+/** A passfile and a folder of client programs are paths like any other; a socket folder must already be absolute. */
+function resolvePostgresPaths(source: PostgresSource, baseDir: string): void {
+  if (source.passfile) source.passfile = resolvePath(source.passfile, baseDir);
+  if (source.binDir) source.binDir = resolvePath(source.binDir, baseDir);
+  if (source.scratch?.passfile) source.scratch.passfile = resolvePath(source.scratch.passfile, baseDir);
 }
 
 function invalid(origin: string, problems: Problem[]): LifeboatError {

@@ -24,8 +24,13 @@ export interface Journal {
   pid: number;
   createdAt: string;
   /** `committed` once the restored data was verified; anything else rolls back after a crash. */
-  state: 'staging' | 'swapping' | 'verifying' | 'committed';
+  /** `applying`: sources written in place are being written; nothing has been renamed yet. */
+  state: 'staging' | 'applying' | 'swapping' | 'verifying' | 'committed';
   sources: JournalSource[];
+  /** Sources written in place (a database, a command): no renames to undo, so a crash is told, not rolled back. */
+  inPlace?: { source: string; target: string }[];
+  /** The pre-restore safety set, once taken. */
+  safetySet?: string;
 }
 
 const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
@@ -98,7 +103,7 @@ export class RestoreJournal {
    */
   async rollBack(): Promise<void> {
     for (const entry of [...this.data.sources].reverse()) {
-      if (this.data.state !== 'staging') {
+      if (this.data.state !== 'staging' && this.data.state !== 'applying') {
         const aside = entry.moves.slice(0, -1);
         const last = entry.moves[entry.moves.length - 1]!;
         const targetMovedAside = aside.length === 0 || (await exists(aside[0]!.to));

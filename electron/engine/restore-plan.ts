@@ -5,10 +5,12 @@ import type { Artifact, Manifest } from '../../shared/manifest.js';
 import type { DrillCheck, DrillReport } from '../../shared/drill.js';
 import type { RestorePreview } from '../../shared/restore.js';
 import { formatBytes } from '../../shared/format.js';
+import { timedCheck } from './checks.js';
 import { LifeboatError } from './errors.js';
 import { readManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { pluginOf, restorerOf } from './sources/index.js';
+import type { RestoreContext, RestoreDestination } from './sources/types.js';
 
 export interface RestoreTarget {
   source: Source;
@@ -19,20 +21,33 @@ export interface RestoreTarget {
 export interface RestorePlan {
   manifest: Manifest;
   targets: RestoreTarget[];
+  /** Null for a restore over the live data. */
+  destination: RestoreDestination | null;
   preview: RestorePreview;
 }
 
 export interface PlanRequest {
   /** Restore into this folder instead of the live paths ("restore test"). */
   to?: string;
+  /** Restore database sources into this new database instead of their live one ("restore test"). */
+  toDatabase?: string;
   /** Produces the set's drill report: a recorded one may do for a preview, never for the restore itself. */
   drill: () => Promise<DrillReport>;
   signal: AbortSignal;
 }
 
-/** Where a source lands in a "restore elsewhere" folder: a database keeps its file name. */
-function elsewhere(to: string, source: Source): string {
-  return source.kind === 'sqlite' ? path.join(to, source.name, path.basename(source.path)) : path.join(to, source.name);
+/** The name of the pre-flight check that a source's restore programs are there. */
+export const RESTORE_PROGRAMS_CHECK = 'restore programs ready';
+
+/** The context every restore step of one target is given. */
+export function contextOf(t: RestoreTarget, setDir: string, destination: RestoreDestination | null, signal: AbortSignal, progress: ProgressMeter): RestoreContext {
+  return { source: t.source, artifacts: t.artifacts, setDir, target: t.target, destination, signal, progress };
+}
+
+/** The restore test's destination, or null for a restore over the live data. */
+export function destinationOf(req: { to?: string; toDatabase?: string }): RestoreDestination | null {
+  if (!req.to && !req.toDatabase) return null;
+  return { ...(req.to ? { folder: path.resolve(req.to) } : {}), ...(req.toDatabase ? { database: req.toDatabase } : {}) };
 }
 
 /**
@@ -43,7 +58,8 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
   const read = await readManifest(setDir);
   if (!read.ok) throw read.error;
   const manifest = read.manifest;
-  const live = !req.to;
+  const destination = destinationOf(req);
+  const live = destination === null;
   const names = [...new Set(manifest.artifacts.map((a) => a.source))];
   const targets: RestoreTarget[] = names.map((name) => {
     const configured = env.sources.find((s) => s.name === name);
@@ -55,13 +71,18 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
     if (recorded && recorded.kind !== source.kind) {
       throw new LifeboatError('BAD_ARGUMENT', `Source "${name}" was a ${recorded.kind} source in the set and is a ${source.kind} source now.`, 'Restore the set to another folder (--to DIR) instead.');
     }
-    return { source, artifacts: manifest.artifacts.filter((a) => a.source === name), target: live ? source.path : elsewhere(path.resolve(req.to!), source) };
+    return { source, artifacts: manifest.artifacts.filter((a) => a.source === name), target: restorerOf(source).target(source, destination) };
   });
+  const seen = new Map<string, string>();
+  for (const t of targets) {
+    const other = seen.get(t.target);
+    if (other) throw new LifeboatError('BAD_ARGUMENT', `Sources "${other}" and "${t.source.name}" would both be restored into ${t.target}.`, 'Restore them one at a time, or give each its own place in the environment.');
+    seen.set(t.target, t.source.name);
+  }
 
   const progress = new ProgressMeter({ operation: 'restore', env: environmentKey(env) }, { bytes: 0, files: 0 }, undefined);
-  const sources = await Promise.all(
-    targets.map((t) => restorerOf(t.source).preview({ source: t.source, artifacts: t.artifacts, setDir, target: t.target, signal: req.signal, progress })),
-  );
+  const ctx = (t: RestoreTarget) => contextOf(t, setDir, destination, req.signal, progress);
+  const sources = await Promise.all(targets.map((t) => restorerOf(t.source).preview(ctx(t))));
 
   const preflight: DrillCheck[] = [];
   const t0 = performance.now();
@@ -79,12 +100,22 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
       else preflight.push({ ...base, status: 'PASS', reason: use.how });
     }
   } else {
-    const to = path.resolve(req.to!);
-    const entries = await fs.readdir(to).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
-    preflight.push({ target: to, name: 'destination is empty', status: entries.length ? 'FAIL' : 'PASS', reason: entries.length ? `${to} already holds ${entries.length} entries; choose an empty or new folder` : 'nothing there will be overwritten', durationMs: 0 });
+    const to = destination.folder;
+    if (to) {
+      const entries = await fs.readdir(to).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+      preflight.push({ target: to, name: 'destination is empty', status: entries.length ? 'FAIL' : 'PASS', reason: entries.length ? `${to} already holds ${entries.length} entries; choose an empty or new folder` : 'nothing there will be overwritten', durationMs: 0 });
+    }
+    for (const t of targets) {
+      const own = restorerOf(t.source).destinationCheck;
+      if (own) preflight.push(await own(ctx(t)));
+    }
   }
 
-  preflight.push(await spaceCheck(env, targets, live, req.signal));
+  for (const t of targets) {
+    const ready = restorerOf(t.source).programsReady;
+    if (ready) await timedCheck(preflight, t.target, RESTORE_PROGRAMS_CHECK, () => ready(ctx(t)));
+  }
+  preflight.push(await spaceCheck(env, targets, live, ctx));
   const protectedLive = live && env.protection === 'protected';
   const preview: RestorePreview = {
     env: environmentKey(env),
@@ -96,7 +127,7 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
     preflight,
     ready: preflight.every((c) => c.status !== 'FAIL'),
   };
-  return { manifest, targets, preview };
+  return { manifest, targets, destination, preview };
 }
 
 /** The nearest folder that exists at or above `p`: where free space is measured. */
@@ -111,7 +142,7 @@ async function existingAncestor(p: string): Promise<string> {
 }
 
 /** Staging needs room beside each target, and the safety backup room in the location, per disk. */
-async function spaceCheck(env: Environment, targets: RestoreTarget[], live: boolean, signal: AbortSignal): Promise<DrillCheck> {
+async function spaceCheck(env: Environment, targets: RestoreTarget[], live: boolean, ctx: (t: RestoreTarget) => RestoreContext): Promise<DrillCheck> {
   const started = performance.now();
   const needs = new Map<number, { dir: string; bytes: number; what: string[] }>();
   const add = async (p: string, bytes: number, what: string) => {
@@ -122,12 +153,17 @@ async function spaceCheck(env: Environment, targets: RestoreTarget[], live: bool
     n.what.push(`${what} ${formatBytes(bytes)}`);
     needs.set(dev, n);
   };
-  for (const t of targets) await add(t.target, restorerOf(t.source).stagedBytes(t.artifacts), `staging "${t.source.name}"`);
+  for (const t of targets) {
+    const restorer = restorerOf(t.source);
+    // A kind applied in place (a database server, a command) stages nothing on this machine.
+    if (restorer.method === 'swap') await add(t.target, restorer.stagedBytes(t.artifacts), `staging "${t.source.name}"`);
+  }
   if (live) {
     for (const t of targets) {
-      const exists = await fs.stat(t.target).then(() => true, () => false);
+      const c = ctx(t);
+      const exists = await restorerOf(t.source).exists(c).catch(() => false);
       if (!exists) continue;
-      const estimate = await pluginOf(t.source).inspect(t.source, signal).catch(() => ({ bytes: 0 }));
+      const estimate = await pluginOf(t.source).inspect(t.source, c.signal).catch(() => ({ bytes: 0 }));
       await add(path.join(env.location, 'x'), estimate.bytes, `safety backup of "${t.source.name}" up to`);
     }
   }
@@ -142,7 +178,7 @@ async function spaceCheck(env: Environment, targets: RestoreTarget[], live: bool
     target: 'disk',
     name: 'enough free space',
     status: short.length ? 'FAIL' : 'PASS',
-    reason: short.length ? `disk full at ${short.join('; ')}` : fine.join('; '),
+    reason: short.length ? `disk full at ${short.join('; ')}` : fine.join('; ') || 'nothing is staged or saved on this machine',
     durationMs: performance.now() - started,
   };
 }

@@ -9,14 +9,18 @@ import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
 import { faultPoint } from './fault-points.js';
 import { acquireLock } from './lock.js';
 import { ProgressMeter } from './progress.js';
-import { RestoreJournal, type JournalSource } from './restore-journal.js';
-import { planRestore, type RestorePlan } from './restore-plan.js';
+import { RestoreJournal, type Journal, type JournalSource } from './restore-journal.js';
+import { contextOf, destinationOf, planRestore, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';
 import { restorerOf } from './sources/index.js';
+import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/types.js';
+import type { Artifact } from '../../shared/manifest.js';
 
 export interface RestoreOptions {
   home: string;
   door: string;
   to?: string;
+  /** Database sources go into this new database instead of their live one. */
+  toDatabase?: string;
   /** The environment's name, typed by the operator; required for a protected environment. */
   confirm?: string;
   /** A fresh drill of the set: a restore never trusts an old report. */
@@ -30,19 +34,22 @@ function refusal(plan: RestorePlan): LifeboatError {
   const failed = plan.preview.preflight.filter((c) => c.status === 'FAIL');
   const first = failed[0]!;
   const list = failed.map((c) => `${c.name} (${c.target}): ${c.reason}`).join('\n  ');
-  const code = first.name === 'drill passed' ? 'SET_FAILED_DRILL' : first.name === 'not in use' ? 'IN_USE' : first.name === 'enough free space' ? 'NOT_ENOUGH_SPACE' : 'TARGET_NOT_EMPTY';
+  const code = first.name === 'drill passed' ? 'SET_FAILED_DRILL' : first.name === 'not in use' ? 'IN_USE' : first.name === 'enough free space' ? 'NOT_ENOUGH_SPACE' : first.name === RESTORE_PROGRAMS_CHECK ? 'TOOL_MISSING' : 'TARGET_NOT_EMPTY';
   const hint =
     code === 'SET_FAILED_DRILL' ? 'This set cannot be trusted; restore another set whose drill passes.'
     : code === 'IN_USE' ? 'Stop the application that uses the data, then restore again.'
     : code === 'NOT_ENOUGH_SPACE' ? 'Free the space named above (or prune old sets), then restore again.'
-    : 'Choose an empty or new folder to restore into.';
+    : code === 'TOOL_MISSING' ? 'Install or correct the program named above, then restore again.'
+    : 'Choose an empty or new folder (or a database name that does not exist yet) to restore into.';
   return new LifeboatError(code, `Restore of ${plan.manifest.id} refused:\n  ${list}`, `${hint} Your live data was not changed.`);
 }
 
 /**
- * Restores a set: pre-flight, typed confirmation, a pre-restore safety backup, staging beside each
- * target, a journalled swap, verification of the live data, and an automatic roll-back when any
- * step fails. With `to`, the same restore goes into another folder and live data is never touched.
+ * Restores a set: pre-flight, typed confirmation, a pre-restore safety backup, then for each
+ * source either staging beside the target and a journalled swap (files) or one all-or-nothing
+ * step in place (a database server, a command), verification of the live data, and an automatic
+ * roll-back (or undo from the safety set) when any step fails. With `to` / `toDatabase`, the same
+ * restore goes into a new folder or database and live data is never touched.
  */
 export async function runRestore(env: Environment, setDir: string, opts: RestoreOptions): Promise<RestoreResult> {
   const key = environmentKey(env);
@@ -51,47 +58,63 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
   const lock = await acquireLock(env.location, key, { operation: 'restore', door: opts.door });
   try {
     // Refused before any work: the engine enforces the typed name whichever door asked.
-    if (env.protection === 'protected' && !opts.to && opts.confirm !== env.name) {
+    if (env.protection === 'protected' && !destinationOf(opts) && opts.confirm !== env.name) {
       throw new LifeboatError('CONFIRMATION_REQUIRED', `${key} is protected: restoring over its live data needs its name typed to confirm.`, `Type the environment's name to confirm (on the command line: --confirm ${env.name}). Nothing was changed.`);
     }
-    const plan = await planRestore(env, setDir, { to: opts.to, drill: opts.drill, signal });
+    const plan = await planRestore(env, setDir, { to: opts.to, toDatabase: opts.toDatabase, drill: opts.drill, signal });
     if (!plan.preview.ready) throw refusal(plan);
     const live = plan.preview.mode === 'live';
     const rid = `${plan.manifest.id}-${Date.now().toString(36)}`;
-    const total = plan.targets.reduce((n, t) => n + restorerOf(t.source).stagedBytes(t.artifacts), 0);
+    const swapped = plan.targets.filter((t) => restorerOf(t.source).method === 'swap');
+    const applied = plan.targets.filter((t) => restorerOf(t.source).method === 'apply');
+    const total = swapped.reduce((n, t) => n + swapOf(t).stagedBytes(t.artifacts), 0);
     const progress = new ProgressMeter({ operation: 'restore', env: key }, { bytes: total, files: 0 }, opts.onProgress);
-    const createdTo = !!opts.to && (await fs.mkdir(path.resolve(opts.to), { recursive: true, mode: 0o700 })) !== undefined;
+    const ctx = (t: RestoreTarget) => contextOf(t, setDir, plan.destination, signal, progress);
+    const folder = plan.destination?.folder;
+    const createdTo = !!folder && (await fs.mkdir(folder, { recursive: true, mode: 0o700 })) !== undefined;
 
-    const entries: JournalSource[] = [];
-    for (const t of plan.targets) {
+    const entries = new Map<RestoreTarget, JournalSource>();
+    for (const t of swapped) {
       const dir = path.dirname(t.target);
       const base = path.basename(t.target);
       const staged = path.join(dir, `.${base}.lifeboat-staged-${rid}`);
-      const aside = [t.target, ...restorerOf(t.source).companions(t.target)];
+      const aside = [t.target, ...swapOf(t).companions(t.target)];
       const moves = [];
       for (const p of aside) if (live && (await fs.lstat(p).then(() => true, () => false))) moves.push({ from: p, to: path.join(dir, `.${path.basename(p)}.lifeboat-old-${rid}`) });
       moves.push({ from: staged, to: t.target });
-      entries.push({ source: t.source.name, target: t.target, staged, moves });
+      entries.set(t, { source: t.source.name, target: t.target, staged, moves });
     }
-    const journal = await RestoreJournal.create(opts.home, { id: rid, env: key, location: env.location, setId: plan.manifest.id, pid: process.pid, createdAt: new Date().toISOString(), state: 'staging', sources: entries });
+    const existedBefore = new Map<RestoreTarget, boolean>();
+    for (const t of applied) existedBefore.set(t, live && (await restorerOf(t.source).exists(ctx(t))));
+    const journal = await RestoreJournal.create(opts.home, {
+      id: rid, env: key, location: env.location, setId: plan.manifest.id, pid: process.pid, createdAt: new Date().toISOString(), state: 'staging',
+      sources: [...entries.values()],
+      ...(applied.length ? { inPlace: applied.map((t) => ({ source: t.source.name, target: t.target })) } : {}),
+    });
 
     let safetySet: RestoreResult['safetySet'] = null;
+    let safetyArtifacts: Artifact[] = [];
+    /** Targets written in place so far, newest last: what a failure must undo. */
+    const done: RestoreTarget[] = [];
     try {
       if (live) {
         const existing = [];
-        for (const e of entries) if (e.moves.length > 1) existing.push(env.sources.find((s) => s.name === e.source)!);
+        for (const t of plan.targets) if ((entries.get(t)?.moves.length ?? 0) > 1 || existedBefore.get(t)) existing.push(env.sources.find((s) => s.name === t.source.name)!);
         if (existing.length) {
           progress.setPhase('safety backup');
           const sealed = await runBackup({ ...env, sources: existing }, { door: opts.door, label: 'pre-restore', lockHeld: true, signal });
           safetySet = { id: sealed.manifest.id, path: sealed.path };
+          safetyArtifacts = sealed.manifest.artifacts;
+          journal.data.safetySet = sealed.manifest.id;
+          await journal.save();
         }
       }
       await faultPoint('restore:safety-done');
 
-      for (const [i, t] of plan.targets.entries()) {
+      for (const t of swapped) {
         throwIfAborted(signal);
         await fs.mkdir(path.dirname(t.target), { recursive: true, mode: 0o700 });
-        await restorerOf(t.source).stage({ source: t.source, artifacts: t.artifacts, setDir, target: t.target, staged: entries[i]!.staged, signal, progress });
+        await swapOf(t).stage({ ...ctx(t), staged: entries.get(t)!.staged });
       }
       await faultPoint('restore:staged');
       throwIfAborted(signal);
@@ -100,37 +123,78 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
         for (const t of plan.targets) {
           const use = await restorerOf(t.source).inUse(t.source, t.target);
           if (use.status === 'busy') throw new LifeboatError('IN_USE', `${t.target} came into use while the restore was being prepared: in use by ${use.holders.join('; ')}.`, 'Close it and restore again. Your live data was not changed.');
-          await restorerOf(t.source).beforeSwap?.(t.target);
+          if (entries.has(t)) await swapOf(t).beforeSwap?.(t.target);
         }
       }
+      if (applied.length) await journal.setState('applying');
+      for (const t of applied) {
+        throwIfAborted(signal);
+        progress.setPhase('restore', t.source.name);
+        // An atomic step that throws changed nothing; any other may have written part of the set.
+        if (!applyOf(t).atomic) done.push(t);
+        await applyOf(t).apply(ctx(t));
+        if (applyOf(t).atomic) done.push(t);
+      }
+      if (applied.length) await faultPoint('restore:applied');
       progress.setPhase('swap');
       await journal.setState('swapping');
-      for (const e of entries) await journal.swap(e, () => faultPoint('restore:between-renames'));
+      for (const e of entries.values()) await journal.swap(e, () => faultPoint('restore:between-renames'));
       await faultPoint('restore:before-verify');
 
       progress.setPhase('verify');
       await journal.setState('verifying');
       const verification: DrillCheck[] = [];
-      for (const t of plan.targets) verification.push(...(await restorerOf(t.source).verify({ source: t.source, artifacts: t.artifacts, setDir, target: t.target, signal, progress })));
+      for (const t of plan.targets) verification.push(...(await restorerOf(t.source).verify(ctx(t))));
       const bad = verification.filter((c) => c.status === 'FAIL');
       if (bad.length) {
-        throw new LifeboatError('VERIFY_FAILED', `After the swap the data did not match the set (${bad.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}); the restore was rolled back.`, 'Your data is as it was before the restore. Run a drill on the set and report this with the activity log.');
+        throw new LifeboatError('VERIFY_FAILED', `After the restore the data did not match the set (${bad.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}); the restore was rolled back.`, 'Your data is as it was before the restore. Run a drill on the set and report this with the activity log.');
       }
       await journal.setState('committed');
       await journal.discardOld();
       await journal.remove();
       return { env: key, setId: plan.manifest.id, mode: plan.preview.mode, targets: plan.targets.map((t) => ({ source: t.source.name, path: t.target })), safetySet, verification, durationMs: performance.now() - started };
     } catch (err) {
+      const undoFailures = await undoApplied(done, ctx, existedBefore, safetySet, safetyArtifacts);
       await journal.rollBack();
       await journal.remove();
-      if (createdTo) await fs.rmdir(path.resolve(opts.to!)).catch(() => undefined);
-      if (signal.aborted && !(err instanceof LifeboatError && err.code !== 'CANCELLED')) throw cancelled();
-      if (err instanceof LifeboatError) throw err;
-      throw fsError(err, env.location, true) ?? err;
+      if (createdTo) await fs.rmdir(folder).catch(() => undefined);
+      if (signal.aborted && !(err instanceof LifeboatError && err.code !== 'CANCELLED')) throw withUndo(cancelled(), undoFailures, safetySet);
+      if (err instanceof LifeboatError) throw withUndo(err, undoFailures, safetySet);
+      throw withUndo(fsError(err, env.location, true) ?? toLifeboatError(err), undoFailures, safetySet);
     }
   } finally {
     await lock.release();
   }
+}
+
+const swapOf = (t: RestoreTarget) => restorerOf(t.source) as SwapRestore;
+const applyOf = (t: RestoreTarget) => restorerOf(t.source) as ApplyRestore;
+
+/** Puts back, newest first, what was written in place: the safety set's data, or nothing where there was none. */
+async function undoApplied(done: RestoreTarget[], ctx: (t: RestoreTarget) => RestoreContext, existed: Map<RestoreTarget, boolean>, safetySet: RestoreResult['safetySet'], safety: Artifact[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const t of [...done].reverse()) {
+    const before = existed.get(t) && safetySet ? { setDir: safetySet.path, artifacts: safety.filter((a) => a.source === t.source.name) } : null;
+    try {
+      // Not cancellable: an undo that stops half-way would leave the worst of both.
+      await applyOf(t).undo({ ...ctx(t), signal: new AbortController().signal }, before);
+    } catch (err) {
+      failures.push(`${t.source.name} (${t.target}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return failures;
+}
+
+/** The error, told that some data written in place could not be put back, and how to do it by hand. */
+function withUndo(err: LifeboatError, failures: string[], safetySet: RestoreResult['safetySet']): LifeboatError {
+  if (!failures.length) return err;
+  const message = `${err.message.replace(/;? ?the restore was rolled back\.?$/, '.')} Putting back the data as it was also failed for ${failures.join('; ')}.`;
+  const hint = safetySet ? `Restore the safety set ${safetySet.id} (it holds the data as it was before this restore) once the cause is fixed.` : 'Check the data named above before using it.';
+  return new LifeboatError(err.code, message, hint, err.problems);
+}
+
+function toLifeboatError(err: unknown): LifeboatError {
+  return new LifeboatError('RESTORE_FAILED', `The restore failed: ${err instanceof Error ? err.message : String(err)}.`, 'Nothing of it was kept; report this with the activity log.');
 }
 
 /**
@@ -158,7 +222,8 @@ export async function recoverInterruptedRestores(home: string): Promise<{ env: s
         notes.push({ env: j.env, message: `A restore of ${j.setId} had finished and been verified when it was interrupted; its clean-up is now done.` });
       } else {
         await journal.rollBack();
-        notes.push({ env: j.env, message: `A restore of ${j.setId} was interrupted (${j.state}) and has been rolled back: the data is as it was before it.` });
+        const inPlace = j.state !== 'staging' ? (j.inPlace ?? []) : [];
+        notes.push({ env: j.env, message: inPlace.length ? inPlaceNote(j, inPlace) : `A restore of ${j.setId} was interrupted (${j.state}) and has been rolled back: the data is as it was before it.` });
       }
       await journal.remove();
     } finally {
@@ -166,4 +231,13 @@ export async function recoverInterruptedRestores(home: string): Promise<{ env: s
     }
   }
   return notes;
+}
+
+/** What a crash means for data written in place: each step was all or nothing, but it may have finished. */
+function inPlaceNote(j: Journal, inPlace: { source: string; target: string }[]): string {
+  const names = inPlace.map((p) => `"${p.source}" (${p.target})`).join(', ');
+  const one = inPlace.length === 1;
+  const files = j.sources.length ? ' Its files have been rolled back: they are as they were before it.' : '';
+  const back = j.safetySet ? `; to go back to the data as it was, restore the safety set ${j.safetySet}` : '';
+  return `A restore of ${j.setId} was interrupted (${j.state}).${files} ${names} ${one ? 'is' : 'are'} written in place, not renamed, so ${one ? 'it' : 'they'} may hold the set: check ${one ? 'it' : 'them'}${back}.`;
 }

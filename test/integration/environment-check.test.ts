@@ -83,7 +83,7 @@ describe('the demo environment', () => {
     const engine = engineAt(home);
     const env = await engine.call('env.demo', {});
     expect(env.location.startsWith(home)).toBe(true);
-    const db = env.sources[0]!.path;
+    const db = (env.sources[0] as { path: string }).path;
     expect(sqlite3(db, 'SELECT count(*) FROM notes;')).toBe('120');
     const set = await engine.call('backup.run', { env: 'demo/notes' });
     const report = await engine.call('drill.run', { env: 'demo/notes', set: set.id });

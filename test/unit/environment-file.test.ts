@@ -30,7 +30,7 @@ describe('environment file', () => {
   it('resolves relative paths against the file\'s folder', () => {
     const env = parseEnvironment({ name: 'dev', app: 'lrl', location: 'backups', sources: [{ kind: 'sqlite', name: 'db', path: '../data/lrl.db' }] }, '/srv/lrl/conf');
     expect(env.location).toBe('/srv/lrl/conf/backups');
-    expect(env.sources[0]!.path).toBe('/srv/lrl/data/lrl.db');
+    expect((env.sources[0] as { path: string }).path).toBe('/srv/lrl/data/lrl.db');
     expect(env.protection).toBe('normal');
   });
   it('reports every problem at once with its field path', () => {

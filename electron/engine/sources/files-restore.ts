@@ -11,7 +11,8 @@ import { openFilesUnder } from '../in-use.js';
 import type { IndexEntry } from './file-index.js';
 import { folderAt, listingOf, listTree, loadSet, proveListing, rolesOf, type SetData, type TreeEntry } from './tree-compare.js';
 import { stageFiles } from './files-stage.js';
-import type { RestoreContext, RestorePlugin } from './types.js';
+import { destinationFolder } from './destination.js';
+import type { RestoreContext, SwapRestore } from './types.js';
 
 type Ctx = RestoreContext<FilesSource>;
 type FileChange = z.infer<typeof FileChangeSchema>;
@@ -112,7 +113,10 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
 }
 
 /** The restore half of the `files` source: preview, in-use check, stage beside the target, verify. */
-export const filesRestore: RestorePlugin<FilesSource> = {
+export const filesRestore: SwapRestore<FilesSource> = {
+  method: 'swap',
+  target: (source, destination) => (destination ? destinationFolder(source, destination) : source.path),
+  exists: (ctx) => fs.lstat(ctx.target).then(() => true, () => false),
   preview,
   inUse,
   stagedBytes: (artifacts) => artifacts.reduce((n, a) => n + (a.details.type === 'archive' ? a.details.totalBytes : 0), 0),

@@ -3,6 +3,10 @@ import { filesPlugin } from './files.js';
 import { sqlitePlugin } from './sqlite.js';
 import { sqliteRestore } from './sqlite-restore.js';
 import { filesRestore } from './files-restore.js';
+import { postgresPlugin } from './postgres.js';
+import { postgresRestore } from './postgres-restore.js';
+import { commandPlugin } from './command.js';
+import { commandRestore } from './command-restore.js';
 import type { RestorePlugin, SourcePlugin } from './types.js';
 
 const plugins = new Map<string, SourcePlugin>();
@@ -14,6 +18,8 @@ function register(plugin: SourcePlugin<never>): void {
 
 register(sqlitePlugin as SourcePlugin<never>);
 register(filesPlugin as SourcePlugin<never>);
+register(postgresPlugin as SourcePlugin<never>);
+register(commandPlugin as SourcePlugin<never>);
 
 /** The plug-in of a source kind, or undefined for a kind this version does not know. */
 export function pluginFor(kind: SourceKind | string): SourcePlugin | undefined {
@@ -30,6 +36,8 @@ export function pluginOf(source: Source): SourcePlugin {
 const restorers = new Map<string, RestorePlugin>([
   ['sqlite', sqliteRestore as unknown as RestorePlugin],
   ['files', filesRestore as unknown as RestorePlugin],
+  ['postgres', postgresRestore as unknown as RestorePlugin],
+  ['command', commandRestore as unknown as RestorePlugin],
 ]);
 
 /** The restore half of a configured source's plug-in. */

@@ -6,7 +6,9 @@ import type { InUse, SourcePreview } from '../../../shared/restore.js';
 import { cancelled, fsError, LifeboatError } from '../errors.js';
 import { openFilesUnder } from '../in-use.js';
 import { expandSnapshot, proveDatabase, snapshotOf, tableCounts } from './sqlite.js';
-import type { RestoreContext, RestorePlugin } from './types.js';
+import path from 'node:path';
+import { destinationFolder } from './destination.js';
+import type { RestoreContext, SwapRestore } from './types.js';
 
 const companions = (target: string) => [`${target}-wal`, `${target}-shm`, `${target}-journal`];
 
@@ -139,7 +141,11 @@ async function verify(ctx: RestoreContext<SqliteSource>): Promise<DrillCheck[]> 
   return checks;
 }
 
-export const sqliteRestore: RestorePlugin<SqliteSource> = {
+export const sqliteRestore: SwapRestore<SqliteSource> = {
+  method: 'swap',
+  /** A restore test keeps the database's file name: `<folder>/<source>/<file>`. */
+  target: (source, destination) => (destination ? path.join(destinationFolder(source, destination), path.basename(source.path)) : source.path),
+  exists: (ctx) => fs.stat(ctx.target).then(() => true, () => false),
   preview,
   inUse,
   stagedBytes: (artifacts) => snapshotOf(artifacts)?.details.rawSize ?? 0,

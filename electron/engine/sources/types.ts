@@ -30,6 +30,8 @@ export interface CheckContext {
   scratch: string;
   signal: AbortSignal;
   progress: ProgressMeter;
+  /** The source as the set's manifest records it (a drill may need its server, e.g. for a test restore). */
+  config?: Source;
 }
 
 /**
@@ -49,6 +51,15 @@ export interface SourcePlugin<S extends Source = Source> {
   check(ctx: CheckContext): Promise<DrillCheck[]>;
 }
 
+/**
+ * Where a "restore test" writes instead of the live data: a folder for the kinds that restore
+ * files, a new database for PostgreSQL. Null in a context means the live data.
+ */
+export interface RestoreDestination {
+  folder?: string;
+  database?: string;
+}
+
 /** What every restore step of a source is given. */
 export interface RestoreContext<S extends Source = Source> {
   source: S;
@@ -56,21 +67,45 @@ export interface RestoreContext<S extends Source = Source> {
   artifacts: Artifact[];
   /** The sealed set folder (read only). */
   setDir: string;
-  /** Where the data goes: the source's live path, or a path inside a "restore elsewhere" folder. */
+  /** Where the data goes, as `target()` named it: the live place, or inside the restore test's destination. */
   target: string;
+  /** Null or absent for a restore over the live data. */
+  destination?: RestoreDestination | null;
   signal: AbortSignal;
   progress: ProgressMeter;
 }
 
-/**
- * The restore half of a source. The restore run orchestrates (pre-flight, safety backup, journal,
- * swap, roll-back); a plug-in only knows how to compare, stage and verify its own data.
- */
-export interface RestorePlugin<S extends Source = Source> {
+/** What every kind's restore half answers; the restore run orchestrates, a plug-in knows its data. */
+interface RestoreCommon<S extends Source> {
+  /**
+   * Where this source is restored: its live place, or inside `destination`. Throws BAD_ARGUMENT
+   * when the destination lacks what this kind needs (a folder, a database name).
+   */
+  target(source: S, destination: RestoreDestination | null): string;
+  /** Whether there is data at the target now: then the safety backup takes it first. */
+  exists(ctx: RestoreContext<S>): Promise<boolean>;
   /** What restoring would change at `ctx.target`. Reads only; a missing target is not an error. */
   preview(ctx: RestoreContext<S>): Promise<SourcePreview>;
-  /** Whether another process uses the target now ("in use by …; close it"). */
+  /** Whether another process or session uses the live target now ("in use by …; close it"); asked only of live targets. */
   inUse(source: S, target: string): Promise<InUse>;
+  /** A restore test's own pre-flight check beyond an empty folder (a new database's name is free). */
+  destinationCheck?(ctx: RestoreContext<S>): Promise<DrillCheck>;
+  /**
+   * Throws (an Error saying what is missing) unless the programs this restore runs are there and
+   * can do it (pg_restore at least the dump's and the server's version; the restore command
+   * installed): checked in the pre-flight, before the safety backup. Returns what was found.
+   */
+  programsReady?(ctx: RestoreContext<S>): Promise<string>;
+  /** Compares the data now at `ctx.target` with the set, after the restore. FAIL checks, not throws. */
+  verify(ctx: RestoreContext<S>): Promise<DrillCheck[]>;
+}
+
+/**
+ * A kind whose data is files: staged beside the target, then swapped in by renames that the
+ * restore run journals and can roll back (sqlite, files).
+ */
+export interface SwapRestore<S extends Source = Source> extends RestoreCommon<S> {
+  readonly method: 'swap';
   /** Bytes the staged copy will take on the target's disk. */
   stagedBytes(artifacts: Artifact[]): number;
   /** Paths that belong to the target and move aside with it (SQLite's -wal, -shm, -journal). */
@@ -83,6 +118,28 @@ export interface RestorePlugin<S extends Source = Source> {
   stage(ctx: RestoreContext<S> & { staged: string }): Promise<DrillCheck[]>;
   /** Last check just before the swap (SQLite: an exclusive lock can be taken); throws IN_USE. */
   beforeSwap?(target: string): Promise<void>;
-  /** Compares the data now at `ctx.target` with the set, after the swap. FAIL checks, not throws. */
-  verify(ctx: RestoreContext<S>): Promise<DrillCheck[]>;
 }
+
+/**
+ * A kind whose data lives behind a server or a program (postgres, command): written in place by
+ * one step (pg_restore in one transaction; the operator's restore command). What a later failure
+ * must undo, `undo` puts back.
+ */
+export interface ApplyRestore<S extends Source = Source> extends RestoreCommon<S> {
+  readonly method: 'apply';
+  /**
+   * Whether a failed `apply` is certain to have changed nothing (one database transaction). When
+   * it is not (an operator's command may stop half-way), the run undoes a failed apply too.
+   */
+  readonly atomic: boolean;
+  /** Writes the set's data into the target; throws a LifeboatError when it did not succeed. */
+  apply(ctx: RestoreContext<S>): Promise<DrillCheck[]>;
+  /**
+   * Puts back what the target held before `apply`: the safety set's data (`before`), or, when
+   * there was nothing (a new database, a restore test), removes what `apply` made.
+   */
+  undo(ctx: RestoreContext<S>, before: { setDir: string; artifacts: Artifact[] } | null): Promise<void>;
+}
+
+/** The restore half of a source kind. */
+export type RestorePlugin<S extends Source = Source> = SwapRestore<S> | ApplyRestore<S>;

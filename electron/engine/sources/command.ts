@@ -1,0 +1,193 @@
+import { constants, createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { CommandSource, CommandStep } from '../../../shared/environment.js';
+import type { Artifact, CommandOutputDetails } from '../../../shared/manifest.js';
+import type { DrillCheck } from '../../../shared/drill.js';
+import { count } from '../../../shared/format.js';
+import { timedCheck } from '../checks.js';
+import { cancelled, LifeboatError } from '../errors.js';
+import { ByteLimit, HashTap, writeArtifact } from '../pipeline.js';
+import { describeExit, startProgram, type ProgramExit, type RunningProgram } from '../run-program.js';
+import { readFixture, type FixtureObject, type FixtureSummary } from './django-fixture.js';
+import type { CaptureContext, CheckContext, SourceEstimate, SourcePlugin } from './types.js';
+
+/** How a step of a command source is shown: `python3 manage.py dumpdata` (its argv, not a shell line). */
+export function shown(step: CommandStep): string {
+  return step.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/** The program a step runs, found as the spawn will find it: a path (relative to its folder), or a name on PATH. */
+async function findProgram(step: CommandStep): Promise<string | undefined> {
+  const name = step.argv[0]!;
+  const env = { ...process.env, ...step.env };
+  const candidates = name.includes('/') ? [path.resolve(step.cwd ?? process.cwd(), name)] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, name));
+  for (const c of candidates) {
+    if (await fs.access(c, constants.X_OK).then(() => true, () => false)) return c;
+  }
+  return undefined;
+}
+
+/** Checks a step can run: its folder exists and its program is installed. */
+export async function checkStep(source: CommandSource, which: 'dump' | 'restore'): Promise<void> {
+  const step = source[which];
+  if (step.cwd && !(await fs.stat(step.cwd).then((s) => s.isDirectory(), () => false))) {
+    throw new LifeboatError('SOURCE_MISSING', `The ${which} command of source "${source.name}" runs in ${step.cwd}, which is not a folder.`, `Correct "${which}.cwd" of source "${source.name}".`);
+  }
+  if (!(await findProgram(step))) {
+    throw new LifeboatError('TOOL_MISSING', `The ${which} command of source "${source.name}" runs ${step.argv[0]}, which is not ${step.argv[0]!.includes('/') ? 'an executable file' : 'found on the PATH'}.`, `Install it, or give its full path as the first entry of "${which}.argv" of source "${source.name}".`);
+  }
+}
+
+/** Starts one step without a shell, in its folder, with its variables added to Lifeboat's own. */
+export function startStep(source: CommandSource, which: 'dump' | 'restore', signal: AbortSignal, stdin?: Readable): RunningProgram {
+  const step = source[which];
+  return startProgram({ argv: step.argv, cwd: step.cwd, env: { ...process.env, ...step.env }, timeoutMs: source.timeoutSeconds * 1000, signal, stdin });
+}
+
+/** The operator-facing error of a step that did not succeed, with the end of what it wrote to stderr. */
+export function stepError(source: CommandSource, which: 'dump' | 'restore', exit: ProgramExit, afterwards: string): LifeboatError {
+  if (exit.aborted) return cancelled();
+  const how = describeExit(exit, source.timeoutSeconds * 1000);
+  const stderr = exit.stderr ? `; it said: ${exit.stderr.split('\n').slice(-8).join(' | ').slice(-800)}` : '; it wrote nothing to stderr';
+  if (exit.timedOut) return new LifeboatError('TIMED_OUT', `The ${which} command of source "${source.name}" (${shown(source[which])}) ${how}${stderr}.`, `Raise "timeoutSeconds" of source "${source.name}" if it needs longer, or find what it waits for. ${afterwards}`);
+  return new LifeboatError(which === 'dump' ? 'COMMAND_FAILED' : 'RESTORE_FAILED', `The ${which} command of source "${source.name}" (${shown(source[which])}) ${how}${stderr}.`, `Run it by hand in ${source[which].cwd ?? 'the same folder'} to see why. ${afterwards}`);
+}
+
+/** Awaits a step; throws when it could not start or did not exit with status 0. */
+export async function finishStep(source: CommandSource, which: 'dump' | 'restore', running: RunningProgram, afterwards: string): Promise<void> {
+  let exit: ProgramExit;
+  try {
+    exit = await running.exit;
+  } catch (err) {
+    throw new LifeboatError('TOOL_MISSING', `The ${which} command of source "${source.name}" could not be started: ${(err as Error).message}.`, `Check "${which}.argv" and "${which}.cwd" of source "${source.name}". ${afterwards}`);
+  }
+  if (exit.code !== 0) throw stepError(source, which, exit, afterwards);
+}
+
+/**
+ * Runs the dump command now and hands its output to `consume` (which must read it to the end);
+ * throws when the command fails. Used for a preview's "now" and a restore's verification.
+ */
+export async function runDump<T>(source: CommandSource, signal: AbortSignal, consume: (out: Readable) => Promise<T>): Promise<T> {
+  await checkStep(source, 'dump');
+  const running = startStep(source, 'dump', signal);
+  let result: T;
+  try {
+    result = await consume(running.stdout);
+  } finally {
+    running.stdout.resume();
+    await finishStep(source, 'dump', running, 'Nothing was changed.');
+  }
+  return result;
+}
+
+async function inspect(source: CommandSource): Promise<SourceEstimate> {
+  await checkStep(source, 'dump');
+  return { bytes: 0, files: 1 };
+}
+
+/**
+ * Runs the dump command with nothing on its input and streams its standard output through gzip
+ * and hashing into `<name>.out.gz`. A non-zero exit or empty output fails the backup with the
+ * command's stderr. A Django fixture is then read back from the artifact and counted per model.
+ */
+async function capture(ctx: CaptureContext<CommandSource>): Promise<Artifact[]> {
+  const { source, dir, signal, progress } = ctx;
+  await checkStep(source, 'dump');
+  progress.setPhase('dump command', source.name);
+  const file = `${source.name}.out.gz`;
+  const dest = path.join(dir, file);
+  const running = startStep(source, 'dump', signal);
+  const nothing = 'Nothing was sealed.';
+  let written;
+  try {
+    written = await writeArtifact(running.stdout, dest, { compression: 'gzip', signal, onRawBytes: (n) => progress.addBytes(n) });
+  } finally {
+    await finishStep(source, 'dump', running, nothing);
+  }
+  if (written.rawSize === 0) {
+    throw new LifeboatError('COMMAND_FAILED', `The dump command of source "${source.name}" (${shown(source.dump)}) exited with status 0 but printed nothing.`, `A dump command must write the data to its standard output; check "dump.argv" (e.g. no --output option). ${nothing}`);
+  }
+  const details: CommandOutputDetails = { type: 'command-output', rawSize: written.rawSize, rawSha256: written.rawSha256, format: source.format ?? 'raw' };
+  if (source.format === 'django-fixture') {
+    progress.setPhase('count objects', source.name);
+    try {
+      details.models = (await readFixture(expand(dest, written.rawSize))).models;
+    } catch (err) {
+      throw new LifeboatError('COMMAND_FAILED', `The output of the dump command of source "${source.name}" is not a Django JSON fixture: ${(err as Error).message}.`, `Make it print only JSON (dumpdata --format json, without --output), or remove "format" from the source. ${nothing}`);
+    }
+  }
+  progress.addFiles(1);
+  return [{ source: source.name, kind: 'command', file, size: written.size, sha256: written.sha256, compression: 'gzip', encryption: 'none', details }];
+}
+
+/** The stored output, decompressed, stopping past the recorded size. */
+export function expand(file: string, rawSize: number): Readable {
+  const out = new PassThrough();
+  pipeline(createReadStream(file, { highWaterMark: 1 << 18 }), createGunzip(), new ByteLimit(rawSize, path.basename(file)), out).catch((err: unknown) => out.destroy(err as Error));
+  return out;
+}
+
+/** The command-output artifact of a source's artifacts. */
+export function outputOf(artifacts: Artifact[]): (Artifact & { details: CommandOutputDetails }) | undefined {
+  return artifacts.find((a): a is Artifact & { details: CommandOutputDetails } => a.details.type === 'command-output');
+}
+
+/**
+ * Reads the stored output once: its size and SHA-256 against the manifest and, for a Django
+ * fixture, every object's shape and the objects per model.
+ */
+export async function proveOutput(file: string, details: CommandOutputDetails, onObject?: (obj: FixtureObject) => void): Promise<{ size: number; sha256: string; fixture?: FixtureSummary; fixtureError?: string }> {
+  const tap = new HashTap();
+  const plain = new PassThrough();
+  const read = pipeline(createReadStream(file, { highWaterMark: 1 << 18 }), createGunzip(), new ByteLimit(details.rawSize, path.basename(file)), tap, plain);
+  let fixture: FixtureSummary | undefined;
+  let fixtureError: string | undefined;
+  if (details.format === 'django-fixture') {
+    fixture = await readFixture(plain, onObject).catch((err: unknown) => {
+      fixtureError = (err as Error).message;
+      plain.resume();
+      return undefined;
+    });
+  } else plain.resume();
+  await read;
+  return { size: tap.bytes, sha256: tap.digest(), fixture, fixtureError };
+}
+
+/** Compares objects per model with the recorded ones; throws naming the differences. */
+export function compareModels(recorded: { name: string; rows: number }[], found: { name: string; rows: number }[]): string {
+  const now = new Map(found.map((m) => [m.name, m.rows]));
+  const names = [...new Set([...recorded.map((m) => m.name), ...now.keys()])].sort();
+  const want = new Map(recorded.map((m) => [m.name, m.rows]));
+  const wrong = names.filter((n) => (want.get(n) ?? 0) !== (now.get(n) ?? 0)).map((n) => `${n}: ${now.get(n) ?? 0} objects, recorded ${want.get(n) ?? 0}`);
+  if (wrong.length) throw new Error(wrong.slice(0, 10).join('; '));
+  return `${count(recorded.reduce((n, m) => n + m.rows, 0), 'object')} of ${count(recorded.length, 'model')}`;
+}
+
+async function check(ctx: CheckContext): Promise<DrillCheck[]> {
+  const checks: DrillCheck[] = [];
+  const artifact = outputOf(ctx.artifacts);
+  if (!artifact) return checks;
+  const d = artifact.details;
+  ctx.progress.setPhase('decompress', ctx.source);
+  let proof: Awaited<ReturnType<typeof proveOutput>> | undefined;
+  const whole = await timedCheck(checks, artifact.file, 'decompresses to the recorded output', async () => {
+    proof = await proveOutput(path.join(ctx.setDir, artifact.file), d);
+    ctx.progress.addBytes(proof.size);
+    if (proof.size !== d.rawSize || proof.sha256 !== d.rawSha256) throw new Error(`decompressed to ${proof.size} bytes with SHA-256 ${proof.sha256.slice(0, 12)}…, the manifest records ${d.rawSize} bytes and ${d.rawSha256.slice(0, 12)}…`);
+    return `${d.rawSize} bytes, SHA-256 matches`;
+  });
+  if (!whole || d.format !== 'django-fixture' || !proof) return checks;
+  const p = proof;
+  const parsed = await timedCheck(checks, artifact.file, 'Django fixture parses', async () => {
+    if (p.fixtureError || !p.fixture) throw new Error(p.fixtureError ?? 'not read');
+    return `a JSON array of ${count(p.fixture.objects, 'object')}, each with "model" and "fields"`;
+  });
+  if (parsed) await timedCheck(checks, artifact.file, 'objects per model as recorded', async () => compareModels(d.models ?? [], p.fixture!.models));
+  return checks;
+}
+
+export const commandPlugin: SourcePlugin<CommandSource> = { kind: 'command', inspect, capture, check };

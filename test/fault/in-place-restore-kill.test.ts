@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, jsonOf, runCli, useTempDirs, writeEnvFile } from '../support/tools.js';
+
+const tempDir = useTempDirs();
+
+/**
+ * A source written in place (a database, a command) has no renames to undo. When a restore is
+ * killed after writing one, the next command must not claim the data is as before: it says the
+ * source may hold the set, and names the safety set that holds the data as it was.
+ */
+describe('kill -9 of a restore after a source was written in place', () => {
+  for (const point of ['restore:applied', 'restore:before-verify']) it(`at ${point}: the next command tells the operator which source to check and which safety set goes back`, async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'live'));
+    const file = path.join(root, 'live', 'notes.txt');
+    writeFileSync(file, 'as backed up\n');
+    const home = path.join(root, 'home');
+    const env = { name: 'prod', app: 'notes', location: path.join(root, 'sets'), sources: [{ kind: 'command', name: 'notes', dump: { argv: ['cat', file] }, restore: { argv: ['tee', file] } }] };
+    expect((await runCli(['env', 'import', writeEnvFile(root, env)], home)).code).toBe(0);
+    const set = jsonOf<{ id: string }>(await runCli(['backup', '--env', 'prod', '--json'], home));
+    writeFileSync(file, 'changed since\n');
+
+    const child = spawn(process.execPath, [CLI, 'restore', '--env', 'prod', '--set', set.id], { env: { ...process.env, LIFEBOAT_HOME: home, LIFEBOAT_TEST_STALL: point }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const end = Date.now() + 60_000;
+    while (!stderr.includes(`stalled at ${point}`)) {
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`the restore did not reach the stall point: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise<void>((resolve) => {
+      child.once('close', () => resolve());
+      child.kill('SIGKILL');
+    });
+    expect(readFileSync(file, 'utf8')).toBe('as backed up\n'); // the restore command had run
+
+    const next = await runCli(['list', '--env', 'prod', '--json'], home);
+    expect(next.code, next.stderr).toBe(0);
+    const safety = jsonOf<{ id: string; label: string | null }[]>(next).find((s) => s.label === 'pre-restore');
+    expect(safety).toBeDefined();
+    expect(next.stderr).toContain(`"notes" (command tee ${file}) is written in place, not renamed, so it may hold the set`);
+    expect(next.stderr).toContain(`to go back to the data as it was, restore the safety set ${safety!.id}.`);
+    expect(next.stderr).not.toContain('the data is as it was before it');
+    // The safety set does take it back.
+    expect((await runCli(['restore', '--env', 'prod', '--set', safety!.id], home)).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('changed since\n');
+  });
+});
