@@ -36,7 +36,7 @@ export interface CallContext {
 export type ChangeListener = (env: string | null) => void;
 
 /** Methods that change sets, environments or the activity log, after which listeners are told. */
-const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'env.demo', 'backup.run', 'drill.run', 'restore.run', 'catalog.rebuild', 'sets.pin', 'sets.delete', 'sets.prune', 'schedule.runDue']);
+const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'env.demo', 'backup.run', 'drill.run', 'restore.run', 'catalog.rebuild', 'sets.pin', 'sets.delete', 'sets.prune']);
 
 type Handlers = { [M in MethodName]: (args: z.output<Api[M]['args']>, ctx: CallContext) => Promise<ResultOf<M>> };
 
@@ -111,8 +111,12 @@ export class Engine {
         const found = this.catalog.findEnvironments(ref);
         if (found.length === 1) key = environmentKey(found[0]!);
       }
-      for (const listener of this.changeListeners) listener(key);
+      this.tell(key);
     }
+  }
+
+  private tell(key: string | null): void {
+    for (const listener of this.changeListeners) listener(key);
   }
 
   /** Resolves `prod` (when unique) or `app/prod` to one environment. */
@@ -373,7 +377,12 @@ export class Engine {
       }
       return { checkedAt: at.toISOString(), level: worst(environments.map((e) => e.level)), environments };
     },
-    'schedule.runDue': async ({ now }, ctx) => runDue(this, now ? new Date(now) : new Date(), ctx.signal),
+    // Each job inside tells its own change; a look that ran something tells once more, after its log entry.
+    'schedule.runDue': async ({ now }, ctx) => {
+      const result = await runDue(this, now ? new Date(now) : new Date(), ctx.signal);
+      for (const job of result.ran) this.tell(job.env);
+      return result;
+    },
     'schedule.install': async ({ activate, platform }) => {
       const result = await installTimer(this.timerOptions(platform), activate);
       this.catalog.addActivity({ env: null, action: 'schedule.install', door: this.door, outcome: 'success', summary: result.message });

@@ -95,7 +95,8 @@ describe('run-due with a fake clock', () => {
   it('a failing backup is reported (exit 1) and its slot is not retried at every look', async () => {
     const { root, home, started } = await environments({ prod: { schedule: { at: 'hourly', timezone: 'UTC' } } });
     spawnSync('rm', ['-rf', path.join(root, 'live', 'assets')]);
-    const now = started + HOUR;
+    // A minute after the next hour's slot, so that five minutes later no further slot has come.
+    const now = started - (started % HOUR) + HOUR + MIN;
     const r = await runCli(['run-due', '--now', iso(now)], home);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^ {2}backup failed: .*assets does not exist\.$/m);

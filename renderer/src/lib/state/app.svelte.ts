@@ -43,6 +43,15 @@ export class AppState {
       if (event.type === 'changed') void this.refresh();
     });
     setInterval(() => (this.now = Date.now()), 20_000);
+    // Health changes with time alone (a backup becomes overdue), so it is read again every minute.
+    setInterval(() => void this.recheck(), 60_000);
+  }
+
+  /** Reads the health of every environment again, quietly: a failure here leaves the last answer. */
+  async recheck(): Promise<void> {
+    if (!this.loaded) return;
+    const status = await this.ask('status.get', {});
+    if (status.ok) this.status = status.result;
   }
 
   statusOf(key: string) {
