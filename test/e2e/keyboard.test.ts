@@ -44,7 +44,7 @@ describe('keyboard alone', () => {
 
     await tabTo(page, /^See it in the history$/);
     await page.keyboard.press('Enter');
-    await tabTo(page, /^Restore demo_notes_\S+ to another folder$/);
+    await tabTo(page, /^Restore demo_notes_\S+ elsewhere, away from the live data$/);
     await page.keyboard.press('Enter');
     await tabTo(page, /Folder to restore into/);
     await page.keyboard.type(target);
