@@ -12,6 +12,10 @@ export function healthOf(env: EnvironmentSummary, status?: EnvironmentStatus): {
     return { dot, words: status.alerts.length > 1 ? `${words} (+${status.alerts.length - 1})` : words };
   }
   if (env.health.alerts > 0) return { dot, words: `${env.health.alerts} ${env.health.alerts === 1 ? 'thing needs' : 'things need'} attention` };
+  if (!env.lastBackupAt) return { dot, words: 'no backup yet' };
+  // Quiet health says only what is true: a backup that no drill has restored is not called checked.
+  if (!env.lastDrill) return { dot, words: 'backed up, not checked yet' };
+  if (status?.lastSet && status.lastDrill && status.lastSet.id !== status.lastDrill.setId) return { dot, words: 'newest backup not checked yet' };
   return { dot, words: 'backed up and checked' };
 }
 
