@@ -81,7 +81,7 @@ export function unnamedControls(page: Page): Promise<string[]> {
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   // The app scrolls inside its main pane; let the page grow for the picture so nothing is cut off.
-  const unclip = await page.addStyleTag({ content: 'html, body, #app, .shell { height: auto !important; min-height: 100%; } main { overflow: visible !important; } .sidebar { height: auto !important; }' });
+  const unclip = await page.addStyleTag({ content: 'html, body, #app, .shell { height: auto !important; } .shell { min-height: 100vh; } main { overflow: visible !important; } .sidebar { height: auto !important; }' });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   await unclip.evaluate((el) => (el as Element).remove());
   const unnamed = await unnamedControls(page);
