@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { sealManifest } from '../../electron/engine/manifest.js';
 import { stamp } from '../../electron/engine/set-id.js';
 import type { Manifest } from '../../shared/manifest.js';
-import { makeAppDb, makeAssets } from '../support/data.js';
+import { makeLiveData } from '../support/data.js';
 import { problemsOf, shot, useBrowser } from '../support/browser.js';
 import { demoEnvironment } from '../support/engine.js';
 import { useServedHosts } from '../support/web-host.js';
@@ -18,9 +18,7 @@ const temp = useTempDirs();
 async function shopWith(opts: { bigFolderMb?: number; protection?: 'normal' | 'protected' } = {}) {
   const root = temp();
   const home = path.join(root, 'home');
-  mkdirSync(path.join(root, 'live'), { recursive: true });
-  makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 300 });
-  makeAssets(path.join(root, 'live', 'assets'));
+  makeLiveData(root, { rows: 300 });
   if (opts.bigFolderMb) {
     requireBinary('head', 'coreutils');
     for (let i = 0; i < 8; i++) execFileSync('sh', ['-c', `head -c ${Math.round((opts.bigFolderMb * 1e6) / 8)} /dev/urandom > "${path.join(root, 'live', 'assets', `video-${i}.bin`)}"`]);

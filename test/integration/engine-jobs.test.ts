@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeAppDb, makeAssets } from '../support/data.js';
+import { makeLiveData } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { failure, useTempDirs } from '../support/tools.js';
 
@@ -11,9 +11,7 @@ const engineAt = useEngines();
 describe('jobs: any door can name a call and cancel it', () => {
   it('cancels a running backup by its job name; nothing is sealed and the change is told', async () => {
     const root = temp();
-    mkdirSync(path.join(root, 'live'), { recursive: true });
-    makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 20_000 });
-    makeAssets(path.join(root, 'live', 'assets'));
+    makeLiveData(root, { rows: 20_000 });
     const engine = engineAt(path.join(root, 'home'));
     await engine.call('env.save', { environment: demoEnvironment(root) });
     const changes: (string | null)[] = [];
@@ -38,9 +36,7 @@ describe('jobs: any door can name a call and cancel it', () => {
 
   it('refuses a second call under a job name that is still running', async () => {
     const root = temp();
-    mkdirSync(path.join(root, 'live'), { recursive: true });
-    makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 20_000 });
-    makeAssets(path.join(root, 'live', 'assets'));
+    makeLiveData(root, { rows: 20_000 });
     const engine = engineAt(path.join(root, 'home'));
     await engine.call('env.save', { environment: demoEnvironment(root) });
     const first = engine.call('backup.run', { env: 'prod' }, { job: 'same' });

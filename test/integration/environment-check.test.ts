@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeAppDb, makeAssets } from '../support/data.js';
+import { makeLiveData } from '../support/data.js';
 import { useEngines } from '../support/engine.js';
 import { failure, sqlite3, useTempDirs } from '../support/tools.js';
 
@@ -42,9 +42,7 @@ describe('the environment editor\'s check', () => {
 
   it('says how many files the globs take and that the location will be created', async () => {
     const root = temp();
-    mkdirSync(path.join(root, 'live'), { recursive: true });
-    makeAppDb(path.join(root, 'live', 'shop.db'));
-    makeAssets(path.join(root, 'live', 'assets'));
+    makeLiveData(root);
     const engine = engineAt(path.join(root, 'home'));
     const environment = {
       app: 'shop',

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PruneResult, DeleteResult } from '../../shared/retention.js';
 import { SetSummary } from '../../shared/api.js';
-import { makeAppDb, makeAssets } from '../support/data.js';
+import { makeLiveData } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { copySetAt } from '../support/history.js';
 import { failure, jsonOf, runCli, useTempDirs } from '../support/tools.js';
@@ -24,9 +24,7 @@ function setFolders(location: string): string[] {
  */
 async function history(extra: Partial<EnvironmentInput> = {}) {
   const root = temp();
-  mkdirSync(path.join(root, 'live'), { recursive: true });
-  makeAppDb(path.join(root, 'live', 'shop.db'));
-  makeAssets(path.join(root, 'live', 'assets'));
+  makeLiveData(root);
   const home = path.join(root, 'home');
   const engine = engineAt(home);
   await engine.call('env.save', { environment: demoEnvironment(root, { protection: 'normal', ...extra }) });

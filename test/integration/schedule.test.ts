@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RunDueResult, TimerResult } from '../../shared/schedule.js';
 import type { EnvironmentInput } from '../../shared/environment.js';
 import { Scheduler } from '../../electron/engine/scheduler.js';
-import { makeAppDb, makeAssets } from '../support/data.js';
+import { makeLiveData } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { CLI, jsonOf, requireBinary, runCli, useTempDirs } from '../support/tools.js';
 
@@ -21,9 +21,7 @@ const iso = (t: number) => new Date(t).toISOString();
 /** Environments of one live database, each with one real backup; returns the latest backup's start. */
 async function environments(schedules: Record<string, Partial<EnvironmentInput>>) {
   const root = temp();
-  mkdirSync(path.join(root, 'live'), { recursive: true });
-  makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 20 });
-  makeAssets(path.join(root, 'live', 'assets'));
+  makeLiveData(root, { rows: 20 });
   const home = path.join(root, 'home');
   const engine = engineAt(home);
   let started = 0;

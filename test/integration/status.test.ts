@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StatusResult } from '../../shared/status.js';
 import { EnvironmentSummary } from '../../shared/api.js';
-import { makeAppDb, makeAssets } from '../support/data.js';
+import { makeLiveData } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { copySetAt } from '../support/history.js';
 import { jsonOf, runCli, useTempDirs } from '../support/tools.js';
@@ -15,9 +15,7 @@ const DAY = 86_400_000;
 /** Two environments over one live folder: `good` (backed up and drilled) and `late` (scheduled hourly, never backed up). */
 async function setup() {
   const root = temp();
-  mkdirSync(path.join(root, 'live'), { recursive: true });
-  makeAppDb(path.join(root, 'live', 'shop.db'));
-  makeAssets(path.join(root, 'live', 'assets'));
+  makeLiveData(root);
   const home = path.join(root, 'home');
   const engine = engineAt(home);
   await engine.call('env.save', { environment: demoEnvironment(root, { name: 'good', protection: 'normal', location: path.join(root, 'sets-good'), alerts: { minFreePercent: 0 } }) });

@@ -1,10 +1,10 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { api } from '../../shared/api.js';
 import type { BridgeEvent } from '../../shared/bridge.js';
 import { createWebBridge, type WebBridgePage } from '../../renderer/src/lib/web-bridge.js';
-import { makeAppDb, makeAssets } from '../support/data.js';
+import { makeLiveData } from '../support/data.js';
 import { demoEnvironment } from '../support/engine.js';
 import { useTempDirs } from '../support/tools.js';
 import { useServedHosts, type ServedHost } from '../support/web-host.js';
@@ -57,9 +57,7 @@ describe('the web bridge against a real `lifeboat serve`', () => {
 
   it('backs up with a job: progress events arrive on the stream, then the result; a stopped host is named in the hint', async () => {
     const root = temp();
-    mkdirSync(path.join(root, 'live'), { recursive: true });
-    makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 5000 });
-    makeAssets(path.join(root, 'live', 'assets'));
+    makeLiveData(root, { rows: 5000 });
     const host = await serve();
     const bridge = createWebBridge(pageAt(host, `#token=${host.token}`).page);
     const events: BridgeEvent[] = [];

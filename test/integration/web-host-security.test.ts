@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { api, type MethodName } from '../../shared/api.js';
 import { ErrorShape } from '../../shared/errors.js';
 import { startWebHost, type WebHost } from '../../electron/web.js';
-import { fileSha, makeAppDb, makeAssets, treeFingerprint } from '../support/data.js';
+import { fileSha, makeAppDb, makeLiveData, treeFingerprint } from '../support/data.js';
 import { demoEnvironment } from '../support/engine.js';
 import { useTempDirs } from '../support/tools.js';
 
@@ -62,9 +62,7 @@ const json = { 'Content-Type': 'application/json' };
  */
 async function prepared() {
   const root = temp();
-  mkdirSync(path.join(root, 'live'), { recursive: true });
-  makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 300 });
-  makeAssets(path.join(root, 'live', 'assets'));
+  makeLiveData(root, { rows: 300 });
   const rendererDir = path.join(root, 'renderer');
   mkdirSync(path.join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Lifeboat</title><script type="module" src="/assets/app.js"></script>');

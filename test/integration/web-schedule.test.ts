@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeAppDb, makeAssets } from '../support/data.js';
+import { makeLiveData } from '../support/data.js';
 import { demoEnvironment } from '../support/engine.js';
 import { useServedHosts } from '../support/web-host.js';
 import { jsonOf, runCli, useTempDirs, writeEnvFile } from '../support/tools.js';
@@ -13,9 +13,7 @@ describe('the web host runs due jobs while it is open', () => {
   it('backs up a scheduled environment that has never been backed up, logged as the web door', async () => {
     const root = temp();
     const home = path.join(root, 'home');
-    mkdirSync(path.join(root, 'live'), { recursive: true });
-    makeAppDb(path.join(root, 'live', 'shop.db'));
-    makeAssets(path.join(root, 'live', 'assets'));
+    makeLiveData(root);
     const env = demoEnvironment(root, { schedule: { at: 'hourly', drillAfter: true } } as never);
     expect((await runCli(['env', 'import', writeEnvFile(root, env)], home)).code).toBe(0);
     const host = await serve({ home });

@@ -33,6 +33,13 @@ export function makeAssets(dir: string): void {
   writeFileSync(path.join(dir, 'notes.txt'), 'remember the milk\n');
 }
 
+/** The live data of the demo environment (`demoEnvironment(root)`): `root/live/shop.db` and `root/live/assets`. */
+export function makeLiveData(root: string, opts: { rows?: number } = {}): void {
+  mkdirSync(path.join(root, 'live'), { recursive: true });
+  makeAppDb(path.join(root, 'live', 'shop.db'), opts);
+  makeAssets(path.join(root, 'live', 'assets'));
+}
+
 /**
  * A fingerprint of a folder tree an operator would accept as "the same": every path with its
  * type, size, mode, SHA-256 or link target.
