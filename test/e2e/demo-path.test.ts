@@ -5,8 +5,9 @@ import { problemsOf, shot, useBrowser } from '../support/browser.js';
 import { useServedHosts } from '../support/web-host.js';
 import { sqlite3 } from '../support/tools.js';
 
-const openPage = useBrowser();
 const serve = useServedHosts();
+// After the hosts: hooks after a test run last-registered first, so a failed test's picture is taken while its host still answers.
+const openPage = useBrowser();
 
 describe('a newcomer\'s first minutes, in the browser through `lifeboat serve`', () => {
   it('demo → back up → check passes → change the data → restore with a preview → the data is back', async () => {
@@ -19,7 +20,7 @@ describe('a newcomer\'s first minutes, in the browser through `lifeboat serve`',
     await shot(page, '01-welcome');
     await page.getByRole('button', { name: 'Create the demo environment' }).click();
     await page.getByRole('heading', { name: 'demo / notes' }).waitFor();
-    await expect(page.getByRole('button', { name: /demo \/ notes, never backed up/ }).isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: /demo \/ notes, never backed up/ }).waitFor();
     await shot(page, '02-overview-empty');
 
     // Back up: the result names the sealed set.
@@ -28,14 +29,14 @@ describe('a newcomer\'s first minutes, in the browser through `lifeboat serve`',
     await sealed.waitFor();
     const setId = (await sealed.textContent())!.match(/demo_notes_\d{8}_\d{6}(_\d+)?/)![0];
     await shot(page, '03-backup-sealed');
-    await expect(page.getByText(/^3 artifacts, /).isVisible()).resolves.toBe(true);
+    await page.getByText(/^3 artifacts, /).waitFor();
 
     // Check it: a drill report that passes, naming each artifact.
     await page.getByRole('button', { name: 'Check this backup' }).click();
     await page.getByText('Drill passed').waitFor();
     const report = page.getByRole('table', { name: `Checks of ${setId}` });
-    await expect(report.getByText('notes.sqlite.gz').first().isVisible()).resolves.toBe(true);
-    await expect(report.getByText('attachments.tar.gz').first().isVisible()).resolves.toBe(true);
+    await report.getByText('notes.sqlite.gz').first().waitFor();
+    await report.getByText('attachments.tar.gz').first().waitFor();
     expect(await report.getByText('FAIL').count()).toBe(0);
     await shot(page, '04-drill-passed');
 
@@ -50,7 +51,7 @@ describe('a newcomer\'s first minutes, in the browser through `lifeboat serve`',
     await page.getByRole('button', { name: 'Next: see what will change' }).click();
     const notesRow = page.getByRole('row', { name: /^notes 20 120/ });
     await notesRow.waitFor();
-    await expect(page.getByText('Added back: 1 file').isVisible()).resolves.toBe(true);
+    await page.getByText('Added back: 1 file').waitFor();
     await shot(page, '05-restore-preview');
     await page.getByRole('button', { name: 'Next: checks before restoring' }).click();
     await page.getByText('Every check passed; the restore can go ahead.').waitFor();
@@ -59,8 +60,8 @@ describe('a newcomer\'s first minutes, in the browser through `lifeboat serve`',
     await shot(page, '07-restore-confirm');
     await page.getByRole('button', { name: 'Restore now' }).click();
     await page.getByText(new RegExp(`${setId} is now the live data of demo / notes`)).waitFor();
-    await expect(page.getByText(/safety backup demo_notes_/).isVisible()).resolves.toBe(true);
-    await expect(page.getByRole('button', { name: 'Undo this restore' }).isVisible()).resolves.toBe(true);
+    await page.getByText(/safety backup demo_notes_/).waitFor();
+    await page.getByRole('button', { name: 'Undo this restore' }).waitFor();
     await shot(page, '08-restore-result');
 
     // The data is back, read by the sqlite3 command, not by Lifeboat.

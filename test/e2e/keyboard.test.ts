@@ -6,8 +6,9 @@ import { problemsOf, shot, useBrowser } from '../support/browser.js';
 import { useServedHosts } from '../support/web-host.js';
 import { sqlite3, useTempDirs } from '../support/tools.js';
 
-const openPage = useBrowser();
 const serve = useServedHosts();
+// After the hosts: hooks after a test run last-registered first, so a failed test's picture is taken while its host still answers.
+const openPage = useBrowser();
 const temp = useTempDirs();
 
 /** Presses Tab until the focused control's text or label matches, as a keyboard user would. */
@@ -56,7 +57,7 @@ describe('keyboard alone', () => {
     await page.keyboard.press('Enter');
     await tabTo(page, /^Next: confirm$/);
     await page.keyboard.press('Enter');
-    await expect(page.getByText('The live data is not touched.').isVisible()).resolves.toBe(true);
+    await page.getByText('The live data is not touched.').waitFor();
     await shot(page, '24-restore-elsewhere-confirm');
     await tabTo(page, /^Restore into the folder$/);
     await page.keyboard.press('Enter');

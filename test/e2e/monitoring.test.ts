@@ -8,8 +8,9 @@ import { copySetAt } from '../support/history.js';
 import { useServedHosts } from '../support/web-host.js';
 import { jsonOf, runCli, useTempDirs, writeEnvFile } from '../support/tools.js';
 
-const openPage = useBrowser();
 const serve = useServedHosts();
+// After the hosts: hooks after a test run last-registered first, so a failed test's picture is taken while its host still answers.
+const openPage = useBrowser();
 const temp = useTempDirs();
 
 const DAY = 86_400_000;
@@ -54,11 +55,11 @@ describe('monitoring and retention on the screen', () => {
     expect(text).toMatch(new RegExp(`The newest set ${shop.newest.id} is \\d+% smaller than the median of the last 10`));
     expect(text).toMatch(/What to do: Back up now/);
     // The banner and the sidebar say it too, in words as well as colour.
-    await expect(page.getByRole('alert').filter({ hasText: '1 environment needs attention' }).isVisible()).resolves.toBe(true);
-    await expect(page.getByRole('button', { name: /shop \/ prod, backup overdue \(\+1\)/ }).isVisible()).resolves.toBe(true);
+    await page.getByRole('alert').filter({ hasText: '1 environment needs attention' }).waitFor();
+    await page.getByRole('button', { name: /shop \/ prod, backup overdue \(\+1\)/ }).waitFor();
     // The size chart marks the anomaly and explains it.
     const sizeChart = page.getByRole('figure').filter({ hasText: 'Size of each backup' });
-    await expect(sizeChart.getByText(new RegExp(`${shop.newest.id}: \\d+% smaller than the median of the last 10`)).isVisible()).resolves.toBe(true);
+    await sizeChart.getByText(new RegExp(`${shop.newest.id}: \\d+% smaller than the median of the last 10`)).waitFor();
     await shot(page, '26-overview-overdue-anomaly');
     const dark = await openPage({ dark: true, width: 1920, height: 1080 });
     await dark.goto(host.origin);
@@ -80,7 +81,7 @@ describe('monitoring and retention on the screen', () => {
     await page.getByRole('button', { name: 'Apply retention…' }).click();
     const dialog = page.getByRole('alertdialog');
     await dialog.getByText(/Delete 7 backups the retention policy no longer keeps/).waitFor();
-    await expect(dialog.getByRole('row', { name: new RegExp(`^${oldest} Keep .*pinned`, 'i') }).isVisible()).resolves.toBe(true);
+    await dialog.getByRole('row', { name: new RegExp(`^${oldest} Keep .*pinned`, 'i') }).waitFor();
     await shot(page, '27-prune-confirm');
     // Nothing was deleted by looking.
     expect(readdirSync(shop.location).filter((n) => n.startsWith('shop_prod_'))).toHaveLength(11);

@@ -5,8 +5,9 @@ import { PG_PASSWORD, PG_PASSWORD_ENV, PG_USER, usePostgres } from '../support/p
 import { useServedHosts } from '../support/web-host.js';
 import { useTempDirs } from '../support/tools.js';
 
-const openPage = useBrowser();
 const serve = useServedHosts();
+// After the hosts: hooks after a test run last-registered first, so a failed test's picture is taken while its host still answers.
+const openPage = useBrowser();
 const temp = useTempDirs();
 const server = usePostgres();
 

@@ -7,8 +7,9 @@ import { demoEnvironment } from '../support/engine.js';
 import { useServedHosts } from '../support/web-host.js';
 import { jsonOf, runCli, sqlite3, useTempDirs, writeEnvFile } from '../support/tools.js';
 
-const openPage = useBrowser();
 const serve = useServedHosts();
+// After the hosts: hooks after a test run last-registered first, so a failed test's picture is taken while its host still answers.
+const openPage = useBrowser();
 const temp = useTempDirs();
 
 /** A protected shop/prod with a database and assets, backed up once from the command line. */
@@ -35,7 +36,7 @@ describe('screens that will not let an operator destroy the wrong thing', () => 
     const page = await openPage();
     await page.goto(host.url);
     await page.getByRole('heading', { name: 'shop / prod' }).waitFor();
-    await expect(page.getByText('Restores ask you to type the name').isVisible()).resolves.toBe(true);
+    await page.getByText('Restores ask you to type the name').waitFor();
     await page.getByRole('tab', { name: 'History' }).click();
     await page.getByRole('button', { name: `Restore ${shop.setId}`, exact: true }).click();
     await page.getByRole('button', { name: 'Next: see what will change' }).click();
@@ -90,16 +91,16 @@ describe('screens that will not let an operator destroy the wrong thing', () => 
     await page.getByRole('tab', { name: 'History' }).click();
     await page.getByRole('button', { name: `Check ${shop.setId}` }).click();
     await page.getByText('Drill failed').waitFor();
-    await expect(page.getByText(/Failed: db\.sqlite\.gz — /).isVisible()).resolves.toBe(true);
+    await page.getByText(/Failed: db\.sqlite\.gz — /).waitFor();
     const failedRow = page.getByRole('row', { name: /db\.sqlite\.gz .*FAIL/ }).first();
-    await expect(failedRow.isVisible()).resolves.toBe(true);
+    await failedRow.waitFor();
     await shot(page, '13-drill-failed');
 
     await page.getByRole('button', { name: 'Back to the history' }).click();
     const restore = page.getByRole('button', { name: `Restore ${shop.setId}`, exact: true });
     await restore.waitFor();
     expect(await restore.isDisabled()).toBe(true);
-    await expect(page.getByText('A backup whose check failed cannot be restored').isVisible()).resolves.toBe(true);
+    await page.getByText('A backup whose check failed cannot be restored').waitFor();
     await shot(page, '14-history-failed-set');
 
     // And the engine refuses it whatever the page does.

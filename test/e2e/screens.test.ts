@@ -11,8 +11,9 @@ import { demoEnvironment } from '../support/engine.js';
 import { useServedHosts } from '../support/web-host.js';
 import { jsonOf, requireBinary, runCli, useTempDirs, writeEnvFile } from '../support/tools.js';
 
-const openPage = useBrowser();
 const serve = useServedHosts();
+// After the hosts: hooks after a test run last-registered first, so a failed test's picture is taken while its host still answers.
+const openPage = useBrowser();
 const temp = useTempDirs();
 
 async function shopWith(opts: { bigFolderMb?: number; protection?: 'normal' | 'protected' } = {}) {
@@ -39,7 +40,7 @@ describe('the screens an operator works in', () => {
     await bar.waitFor();
     await page.getByText(/ of \d[\d,]* files$/).waitFor();
     await page.getByText(/^about .* left$/).waitFor();
-    await expect(page.getByText(/\/s$/).first().isVisible()).resolves.toBe(true);
+    await page.getByText(/\/s$/).first().waitFor();
     await shot(page, '16-backup-progress');
     // The header says a backup runs, even from another tab.
     await page.getByRole('button', { name: 'Hide (keeps running)' }).click();
@@ -47,7 +48,7 @@ describe('the screens an operator works in', () => {
     await page.getByRole('button', { name: 'Show the running backup' }).click();
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('heading', { name: 'Backup cancelled' }).waitFor();
-    await expect(page.getByText('Your live data was not changed.').isVisible()).resolves.toBe(true);
+    await page.getByText('Your live data was not changed.').waitFor();
     await shot(page, '17-backup-cancelled');
     expect(readdirSync(shop.location).filter((n) => !n.startsWith('.lifeboat-'))).toEqual([]);
     expect(problemsOf(page)).toEqual([]);
