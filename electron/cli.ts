@@ -235,8 +235,8 @@ program
   .action(async (o: Common & { location?: string[] }) => {
     await call('catalog.rebuild', { locations: o.location ?? [] }, o, (r) => {
       for (const a of r.adoptedEnvironments) out(`Adopted environment ${a} from its backup sets.`);
-      out(`Catalog rebuilt: ${r.environments.length} environments, ${r.sets} sets (${r.added} added, ${r.removed} no longer on disk).`);
-      for (const u of r.unreadable) out(`Not a readable set: ${u.path}: ${u.message}`);
+      out(`Catalog rebuilt: ${count(r.environments.length, 'environment')}, ${count(r.sets, 'set')} (${r.added} added, ${r.removed} no longer on disk).`);
+      for (const u of r.unreadable) out(`Could not read ${u.path}: ${u.message}`);
     });
   });
 

@@ -70,6 +70,7 @@ export const RebuildResult = z.object({
   sets: z.number().int(),
   added: z.number().int(),
   removed: z.number().int(),
+  /** Sets whose manifest cannot be read, and backup locations that cannot be listed (their sets are kept in the catalog). */
   unreadable: z.array(z.object({ path: z.string(), message: z.string() })),
 });
 export type RebuildResult = z.infer<typeof RebuildResult>;

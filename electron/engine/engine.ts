@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { api, type Api, type MethodName, type ResultOf } from '../../shared/api.js';
 import { environmentKey, type Environment } from '../../shared/environment.js';
 import type { Progress } from '../../shared/progress.js';
+import { count } from '../../shared/format.js';
 import { runBackup } from './backup.js';
 import { Catalog } from './catalog.js';
 import { runDrill } from './drill.js';
@@ -140,8 +141,16 @@ export class Engine {
       listing = await fs.readdir(env.location);
       names = listing.filter((n) => isSetOf(n, env.app, env.name));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') names = [];
-      else throw new LifeboatError('LOCATION_UNWRITABLE', `The backup location ${env.location} cannot be listed: ${(err as Error).message}.`, 'Check that the disk is mounted and readable; nothing was changed.');
+      // A missing folder is "no sets yet" only while none were recorded there: an unmounted disk is
+      // not an empty one, and forgetting its sets would turn "location missing" into "no backup yet".
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && known.size === 0) names = [];
+      else {
+        throw new LifeboatError(
+          'LOCATION_UNREADABLE',
+          `The backup location ${env.location} cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})${known.size ? `, though ${count(known.size, 'set')} ${known.size === 1 ? 'was' : 'were'} recorded there` : ''}.`,
+          'Mount the disk that holds it (or fix its permissions) and look again; if the sets were moved, point the environment at their new folder. Nothing was changed.',
+        );
+      }
     }
     let added = 0;
     const unreadable: { path: string; message: string }[] = [];
@@ -327,7 +336,13 @@ export class Engine {
       let removed = 0;
       const environments = this.catalog.environments();
       for (const env of environments) {
-        const r = await this.syncSets(env);
+        // One environment's unmounted disk is reported with the unreadable sets; the others are still rescanned.
+        const r = await this.syncSets(env).catch((err: unknown) => {
+          if (!(err instanceof LifeboatError) || err.code !== 'LOCATION_UNREADABLE') throw err;
+          unreadable.push({ path: env.location, message: `${err.message} ${err.hint}` });
+          return null;
+        });
+        if (!r) continue;
         added += r.added;
         removed += r.removed;
         unreadable.push(...r.unreadable);

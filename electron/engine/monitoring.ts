@@ -1,6 +1,6 @@
 import type { SetSummary } from '../../shared/api.js';
 import { Alerts, environmentKey, type Environment } from '../../shared/environment.js';
-import { formatBytes, formatDuration } from '../../shared/format.js';
+import { count, formatBytes, formatDuration } from '../../shared/format.js';
 import { PRE_RESTORE_LABEL } from '../../shared/retention.js';
 import type { Alert, EnvironmentStatus, HealthLevel, SeriesPoint } from '../../shared/status.js';
 import { describeSchedule, nextSlot, overdueSlot } from './schedule.js';
@@ -87,7 +87,7 @@ export function assess(input: MonitorInput): EnvironmentStatus {
   const cmd = `lifeboat backup --env ${env.name}`;
 
   if (input.locationMissing && input.sets.length) {
-    alerts.push({ code: 'LOCATION_MISSING', severity: 'fail', message: `The backup location ${env.location} is missing or cannot be read, though ${input.sets.length} sets were recorded there.`, hint: 'Mount the disk that holds it (or fix its permissions), then look again; if the sets were moved, point the environment at their new folder.' });
+    alerts.push({ code: 'LOCATION_MISSING', severity: 'fail', message: `The backup location ${env.location} is missing or cannot be read, though ${count(input.sets.length, 'set')} ${input.sets.length === 1 ? 'was' : 'were'} recorded there.`, hint: 'Mount the disk that holds it (or fix its permissions), then look again; if the sets were moved, point the environment at their new folder.' });
   }
 
   if (env.schedule) {

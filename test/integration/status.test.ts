@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StatusResult } from '../../shared/status.js';
@@ -95,5 +95,31 @@ describe('lifeboat status', () => {
     expect(point.anomalies).toEqual([{ kind: 'size', message: expect.stringMatching(/^\d+% smaller than the median of the last 10 \(.* against .*\)$/) }]);
     expect(status.alerts.map((a) => a.code)).toContain('SIZE_ANOMALY');
     expect(status.alerts.find((a) => a.code === 'SIZE_ANOMALY')!.hint).toContain('Check that the sources still hold all their data');
+  });
+  it('a backup location that went away (an unmounted disk) fails the status, and its sets are not forgotten', async () => {
+    const { root, home } = await setup();
+    const sets = path.join(root, 'sets-good');
+    const id = readdirSync(sets).find((n) => n.startsWith('shop_good_'))!;
+    renameSync(sets, path.join(root, 'elsewhere'));
+
+    const gone = await runCli(['status', '--env', 'good', '--json'], home);
+    expect(gone.code).toBe(1);
+    const status = StatusResult.parse(jsonOf(gone)).environments[0]!;
+    expect(status.alerts.map((a) => [a.code, a.severity])).toEqual([['LOCATION_MISSING', 'fail']]);
+    expect(status.alerts[0]!.message).toContain(`The backup location ${sets} is missing or cannot be read, though 1 set was recorded there.`);
+    const list = await runCli(['list', '--env', 'good'], home);
+    expect(list.code).not.toBe(0);
+    expect(list.stderr).toContain(`The backup location ${sets} cannot be listed (ENOENT), though 1 set was recorded there.`);
+    expect(list.stderr).toContain('Mount the disk that holds it');
+    // A rescan names the missing folder and still rescans the others; it forgets nothing.
+    const rebuild = await runCli(['catalog', 'rebuild'], home);
+    expect(rebuild.code, rebuild.stderr).toBe(0);
+    expect(rebuild.stdout).toContain(`Could not read ${sets}: The backup location ${sets} cannot be listed (ENOENT)`);
+    expect(rebuild.stdout).toMatch(/Catalog rebuilt: 2 environments, 1 set \(0 added, 0 no longer on disk\)/);
+
+    // The disk is back: the same set, nothing to re-adopt.
+    renameSync(path.join(root, 'elsewhere'), sets);
+    expect((await runCli(['status', '--env', 'good'], home)).code).toBe(0);
+    expect((await runCli(['list', '--env', 'good'], home)).stdout).toContain(id);
   });
 });
