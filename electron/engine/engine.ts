@@ -250,6 +250,9 @@ export class Engine {
       const env = this.environment(ref);
       const key = environmentKey(env);
       try {
+        // A location that went away while sets were recorded there is an unmounted disk: a backup must
+        // not make a fresh folder in its place (on the wrong disk) and forget the sets.
+        await this.syncSets(env);
         const sealed = await runBackup(env, { door: this.door, signal: ctx.signal, onProgress: ctx.onProgress });
         this.catalog.upsertSet(sealed.manifest, sealed.path);
         const size = sealed.manifest.artifacts.reduce((n, a) => n + a.size, 0);

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StatusResult } from '../../shared/status.js';
@@ -111,6 +111,11 @@ describe('lifeboat status', () => {
     expect(list.code).not.toBe(0);
     expect(list.stderr).toContain(`The backup location ${sets} cannot be listed (ENOENT), though 1 set was recorded there.`);
     expect(list.stderr).toContain('Mount the disk that holds it');
+    // A backup does not make a fresh folder in its place (it would be on the wrong disk).
+    const backup = await runCli(['backup', '--env', 'good'], home);
+    expect(backup.code).not.toBe(0);
+    expect(backup.stderr).toContain(`The backup location ${sets} cannot be listed (ENOENT), though 1 set was recorded there.`);
+    expect(existsSync(sets)).toBe(false);
     // A rescan names the missing folder and still rescans the others; it forgets nothing.
     const rebuild = await runCli(['catalog', 'rebuild'], home);
     expect(rebuild.code, rebuild.stderr).toBe(0);
@@ -119,7 +124,11 @@ describe('lifeboat status', () => {
 
     // The disk is back: the same set, nothing to re-adopt.
     renameSync(path.join(root, 'elsewhere'), sets);
-    expect((await runCli(['status', '--env', 'good'], home)).code).toBe(0);
     expect((await runCli(['list', '--env', 'good'], home)).stdout).toContain(id);
+    // The refused backup is still the last attempt until the next one succeeds.
+    const after = StatusResult.parse(jsonOf(await runCli(['status', '--env', 'good', '--json'], home))).environments[0]!;
+    expect(after.alerts.map((a) => a.code)).toEqual(['LAST_BACKUP_FAILED']);
+    expect((await runCli(['backup', '--env', 'good'], home)).code).toBe(0);
+    expect((await runCli(['status', '--env', 'good'], home)).code).toBe(0);
   });
 });
