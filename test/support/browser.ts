@@ -77,7 +77,32 @@ export function unnamedControls(page: Page): Promise<string[]> {
   });
 }
 
-/** Saves a full-page screenshot as test-output/screenshots/NAME.png, after checking every control is named. */
+/**
+ * The visible controls cut off at the side by an ancestor that hides its overflow (a table too wide
+ * for the window, say): an operator cannot reach what they cannot see.
+ */
+export function clippedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href]')) {
+      if (el.offsetParent === null) continue;
+      const box = el.getBoundingClientRect();
+      if (box.width === 0) continue;
+      for (let up = el.parentElement; up; up = up.parentElement) {
+        const overflow = getComputedStyle(up).overflowX;
+        if (overflow !== 'hidden' && overflow !== 'clip') continue;
+        const frame = up.getBoundingClientRect();
+        if (box.right > frame.right + 1 || box.left < frame.left - 1) {
+          out.push(`${el.outerHTML.slice(0, 120)} (${Math.round(box.right - frame.right)} px past the edge)`);
+          break;
+        }
+      }
+    }
+    return out;
+  });
+}
+
+/** Saves a full-page screenshot as test-output/screenshots/NAME.png, after checking every control is named and none is cut off. */
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   // The app scrolls inside its main pane; let the page grow for the picture so nothing is cut off.
@@ -86,4 +111,6 @@ export async function shot(page: Page, name: string): Promise<void> {
   await unclip.evaluate((el) => (el as Element).remove());
   const unnamed = await unnamedControls(page);
   if (unnamed.length) throw new Error(`Screen ${name} has controls without an accessible name:\n${unnamed.join('\n')}`);
+  const clipped = await clippedControls(page);
+  if (clipped.length) throw new Error(`Screen ${name} cuts off controls at the side:\n${clipped.join('\n')}`);
 }
