@@ -94,7 +94,7 @@ export function assess(input: MonitorInput): EnvironmentStatus {
     const overdue = overdueSlot(env.schedule, env.schedule.graceMinutes, newest ? new Date(newest.startedAt) : null, now);
     if (overdue) {
       const since = newest ? `The last successful backup started ${utc(newest.startedAt)}` : 'There is no successful backup yet';
-      alerts.push({ code: 'OVERDUE', severity: 'fail', message: `Backup overdue: ${since}; the schedule (${describeSchedule(env.schedule)}) expected one at ${utc(overdue)}, ${ago(now.getTime() - overdue.getTime())}.`, hint: `Back up now (${cmd}), and keep the schedule running: leave Lifeboat open, or install the system timer with lifeboat schedule install.` });
+      alerts.push({ code: 'OVERDUE', severity: 'fail', message: `Backup overdue: ${since}; the schedule, ${describeSchedule(env.schedule)}, expected one at ${utc(overdue)}, ${ago(now.getTime() - overdue.getTime())}.`, hint: `Back up now (${cmd}), and keep the schedule running: leave Lifeboat open, or install the system timer with lifeboat schedule install.` });
     }
   } else if (!newest) {
     alerts.push({ code: 'NO_BACKUP', severity: 'warn', message: `${environmentKey(env)} has no backup yet.`, hint: `Back up now (${cmd}), and give the environment a schedule so that it keeps happening.` });

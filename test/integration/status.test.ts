@@ -35,7 +35,7 @@ describe('lifeboat status', () => {
     const all = await runCli(['status'], home);
     expect(all.code).toBe(1);
     expect(all.stdout).toMatch(/^shop\/late +FAIL {2}no backup yet · never drilled · next /m);
-    expect(all.stdout).toMatch(/^ {2}FAIL {2}Backup overdue: There is no successful backup yet; the schedule \(every hour, on the hour \(UTC\)\) expected one at .* UTC, .* ago\.$/m);
+    expect(all.stdout).toMatch(/^ {2}FAIL {2}Backup overdue: There is no successful backup yet; the schedule, every hour, on the hour \(UTC\), expected one at .* UTC, .* ago\.$/m);
     expect(all.stdout).toMatch(/^ {8}Back up now \(lifeboat backup --env late\)/m);
 
     const json = StatusResult.parse(jsonOf(await runCli(['status', '--json'], home)));

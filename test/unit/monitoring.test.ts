@@ -54,7 +54,7 @@ describe('monitoring', () => {
     const s = assess(input({ env: env({ schedule: { at: 'daily 02:00', timezone: 'UTC' } }), sets: sets([100, 100], undefined, 34) }));
     expect(s.level).toBe('fail');
     const overdue = s.alerts.find((a) => a.code === 'OVERDUE')!;
-    expect(overdue.message).toBe('Backup overdue: The last successful backup started 2026-11-21 02:00 UTC; the schedule (every day at 02:00 (UTC)) expected one at 2026-11-22 02:00 UTC, 10 h ago.');
+    expect(overdue.message).toBe('Backup overdue: The last successful backup started 2026-11-21 02:00 UTC; the schedule, every day at 02:00 (UTC), expected one at 2026-11-22 02:00 UTC, 10 h ago.');
     expect(overdue.hint).toContain('lifeboat backup --env prod');
   });
 
