@@ -91,8 +91,11 @@ function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
   }
 }
 
-/** Runs a program to its end and returns its standard output (at most `maxOutput` bytes are kept) with its exit. */
-export async function runProgram(opts: ProgramOptions & { maxOutput?: number }): Promise<ProgramExit & { stdout: string }> {
+/**
+ * Runs a program to its end and returns its standard output with its exit. At most `maxOutput`
+ * bytes are kept; `truncated` says when there was more, so no caller reads a cut answer as whole.
+ */
+export async function runProgram(opts: ProgramOptions & { maxOutput?: number }): Promise<ProgramExit & { stdout: string; truncated: boolean }> {
   const running = startProgram(opts);
   const max = opts.maxOutput ?? 16 * 1024 * 1024;
   const chunks: Buffer[] = [];
@@ -102,7 +105,7 @@ export async function runProgram(opts: ProgramOptions & { maxOutput?: number }):
     kept += d.length;
   });
   const exit = await running.exit;
-  return { ...exit, stdout: Buffer.concat(chunks).toString('utf8') };
+  return { ...exit, stdout: Buffer.concat(chunks).toString('utf8'), truncated: kept > max };
 }
 
 /** A short description of how a program ended, e.g. "exited with status 2" or "was stopped after 30 s". */

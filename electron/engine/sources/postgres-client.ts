@@ -157,6 +157,9 @@ export async function psql(c: PgConnection, sql: string, opts: { signal: AbortSi
     throw missing(c, 'psql', err);
   }
   if (result.code !== 0) throw clientError(c, opts.what, result, 'psql');
+  if (result.truncated) {
+    throw new LifeboatError('COMMAND_FAILED', `${opts.what} (${describeConnection(c)}): psql answered with more than Lifeboat reads (16 MB), so the answer was not trusted.`, 'Report this with the activity log; a database with this many tables needs a larger limit.');
+  }
   return result.stdout.trim();
 }
 
