@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Environment, Protection } from './environment.js';
+import { Environment, Protection, Retention } from './environment.js';
 import { DrillReport } from './drill.js';
 import { Progress } from './progress.js';
 import { RestorePreview, RestoreResult } from './restore.js';
@@ -143,6 +143,11 @@ export const api = {
   'sets.delete': method(z.object({ env: envRef, set: z.string().min(1), confirm: z.string().optional() }), DeleteResult),
   /** Applies the retention policy; `dryRun` decides the same and deletes nothing. A protected environment needs `confirm` to delete. */
   'sets.prune': method(z.object({ env: envRef, dryRun: z.boolean(), confirm: z.string().optional() }), PruneResult),
+  /**
+   * What a proposed retention policy would decide for the environment's sets, as a dry run of
+   * `sets.prune` decides it; nothing is deleted or saved. The editor shows it as the operator types.
+   */
+  'retention.preview': method(z.object({ env: envRef, retention: Retention }), PruneResult),
   /** Health, alerts, next due time and chart series, per environment; `now` stands in for the clock. */
   'status.get': method(z.object({ env: envRef.optional(), now: z.iso.datetime({ offset: true }).optional() }), StatusResult),
   /** Runs every scheduled backup (then drill, then prune) that is due at `now` (default: the clock). */

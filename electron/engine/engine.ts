@@ -385,6 +385,7 @@ export class Engine {
       await this.syncSets(env).catch(() => undefined);
       return result;
     },
+    'retention.preview': async ({ env: ref, retention }) => pruneSets({ ...this.environment(ref), retention }, { catalog: this.catalog, door: this.door, dryRun: true }),
     'status.get': async ({ env: ref, now }) => {
       const at = now ? new Date(now) : new Date();
       const envs = ref ? [this.environment(ref)] : this.catalog.environments();

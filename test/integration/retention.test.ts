@@ -207,3 +207,26 @@ describe('delete', () => {
     expect(readdirSync(location).filter((n) => n.startsWith('.deleting-'))).toEqual([]);
   });
 });
+
+describe('retention preview (the editor\'s live count)', () => {
+  it('decides a proposed policy as a dry run would once saved, and deletes and saves nothing', async () => {
+    const { engine, location } = await history({ retention: { keepLast: 3 } });
+    const before = setFolders(location);
+    const proposed = { keepLast: 2, weekly: 2 };
+    const preview = PruneResult.parse(await engine.call('retention.preview', { env: 'prod', retention: proposed }));
+    expect(setFolders(location)).toEqual(before);
+    expect(preview.decisions).toHaveLength(21);
+    expect(preview.summary).toMatch(/^A prune would delete \d+ of 21 sets/);
+    // The saved policy is untouched; saved as proposed, a dry run decides exactly the same.
+    expect((await engine.call('env.get', { env: 'prod' })).retention).toEqual({ keepLast: 3, safetyKeepDays: 7 });
+    expect((await engine.call('sets.prune', { env: 'prod', dryRun: true })).decisions).not.toEqual(preview.decisions);
+    const env = await engine.call('env.get', { env: 'prod' });
+    await engine.call('env.save', { environment: { ...env, retention: proposed } });
+    expect((await engine.call('sets.prune', { env: 'prod', dryRun: true })).decisions).toEqual(preview.decisions);
+    expect((await engine.call('activity.list', { env: 'prod' })).filter((a) => a.action === 'prune')).toEqual([]);
+
+    const bad = await failure(engine.call('retention.preview', { env: 'prod', retention: { daily: -1 } }));
+    expect(bad.code).toBe('BAD_ARGUMENT');
+    expect(bad.message).toMatch(/retention\.daily: use 0 or more/);
+  });
+});

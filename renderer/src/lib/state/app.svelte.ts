@@ -6,12 +6,15 @@ import type { StatusResult } from '../../../../shared/status.js';
 
 export type Tab = 'overview' | 'history' | 'activity' | 'settings';
 
+/** A part of the environment editor it can open at. */
+export type EditorSection = 'schedule' | 'retention' | 'alerts';
+
 /** What the right-hand side shows over the environment's tabs. */
 export type Panel =
   | { kind: 'backup'; job: Job<'backup.run'> }
   | { kind: 'drill'; set: string }
   | { kind: 'restore'; set?: string; elsewhere?: boolean }
-  | { kind: 'editor'; env?: string }
+  | { kind: 'editor'; env?: string; section?: EditorSection }
   | { kind: 'all-activity' };
 
 /** An error as the funnel shows it: what the operator was doing, then the engine's message and hint. */
