@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { ErrorCode, ErrorShape } from '../shared/errors.js';
 
 /**
@@ -56,7 +57,10 @@ export function rawRefusal(status: 400 | 431, message: string): string {
 /** The host names a browser on this machine uses for us; anything else may be DNS rebinding. */
 export function checkHostAndOrigin(req: IncomingMessage, port: number): Refusal | null {
   const allowed = [`127.0.0.1:${port}`, `localhost:${port}`];
-  const host = (req.headers.host ?? '').toLowerCase();
+  if (!req.headers.host) {
+    return new Refusal(400, 'BAD_REQUEST', 'The request names no host (it has no Host header), so the web host cannot tell who it is for.', `Open the address that \`lifeboat serve\` printed (http://127.0.0.1:${port}/…) in a browser, which sends the Host header.`);
+  }
+  const host = req.headers.host.toLowerCase();
   if (!allowed.includes(host)) {
     return new Refusal(421, 'WRONG_HOST', `This Lifeboat web host answers only to 127.0.0.1:${port} or localhost:${port}, not to "${host.slice(0, 100)}".`, `Open the address that \`lifeboat serve\` printed (http://127.0.0.1:${port}/…).`);
   }
@@ -77,24 +81,107 @@ export function checkJsonBody(req: IncomingMessage): Refusal | null {
 /** The most a request body may hold; environments and arguments are small. */
 export const BODY_LIMIT = 1024 * 1024;
 
-/** Reads a JSON body up to `BODY_LIMIT`; a larger or unparsable body is refused. */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+const tooLarge = () => new Refusal(413, 'TOO_LARGE', `The request is larger than ${BODY_LIMIT} bytes.`, 'Send a smaller request; arguments of Lifeboat calls are small.');
+
+/**
+ * Checked on every request before any route: a declared body over the limit is refused at once, and
+ * a page or stream request (GET, HEAD) carries no body at all, so none is ever read for it.
+ */
+export function checkBody(req: IncomingMessage): Refusal | null {
   const declared = Number(req.headers['content-length'] ?? 0);
-  const tooLarge = new Refusal(413, 'TOO_LARGE', `The request is larger than ${BODY_LIMIT} bytes.`, 'Send a smaller request; arguments of Lifeboat calls are small.');
-  if (declared > BODY_LIMIT) throw tooLarge;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_LIMIT) throw tooLarge;
-    chunks.push(chunk);
+  if (declared > BODY_LIMIT) return tooLarge();
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) {
+    return new Refusal(400, 'BAD_REQUEST', `A ${req.method} request carries no body, and this one has one.`, "Open Lifeboat's pages from the address `lifeboat serve` printed; calls go to /api/call/<method> as POST.");
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return {};
+  return null;
+}
+
+/**
+ * Reads a JSON body up to `BODY_LIMIT`, counting what arrives (a chunked body declares no length).
+ * Over the limit it stops reading without tearing the connection down, so the refusal can still be
+ * answered; `drainThenClose` deals with the rest.
+ */
+export function readJson(req: IncomingMessage): Promise<unknown> {
+  if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT) {
+        stop();
+        req.pause();
+        return reject(tooLarge());
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new Refusal(400, 'BAD_REQUEST', `The request body is not valid JSON: ${(e as Error).message}.`, 'Send the arguments as one JSON object.'));
+      }
+    };
+    // The client left (or its framing was broken) before the body ended.
+    const onClose = () => {
+      stop();
+      reject(new Refusal(400, 'BAD_REQUEST', 'The request body ended before it was complete.', 'Send the request again.'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+  });
+}
+
+/** How much more of a refused body is read and thrown away, and for how long, before the connection is cut. */
+export const DRAIN_LIMIT = 8 * BODY_LIMIT;
+export const DRAIN_MS = 10_000;
+
+/**
+ * After an answer to a request whose body was not (all) read: reads on and discards what the client
+ * still sends, up to `DRAIN_LIMIT` bytes or `DRAIN_MS`, then cuts the connection. Cutting it at once
+ * would reset it while the client is still sending, and the client might never see the answer;
+ * reading on without a bound would let one request occupy the host forever.
+ * `socket` is the request's, taken when it arrived: by the time the answer is sent, Node has let go of it.
+ */
+export function drainThenClose(req: IncomingMessage, socket: Socket): void {
+  if (req.complete || socket.destroyed) return;
+  let drained = 0;
+  const cut = () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    socket.destroy();
+  };
+  const timer = setTimeout(cut, DRAIN_MS);
+  timer.unref();
+  const onData = (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT) cut();
+  };
+  req.on('data', onData);
+  req.once('end', () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+  });
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+/** A part of the address decoded, or a refusal when its percent-encoding is broken. */
+export function decodePart(part: string): string | Refusal {
   try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Refusal(400, 'BAD_REQUEST', `The request body is not valid JSON: ${(e as Error).message}.`, 'Send the arguments as one JSON object.');
+    return decodeURIComponent(part);
+  } catch {
+    return new Refusal(400, 'BAD_REQUEST', 'The address is not validly encoded (a stray or broken % sequence).', 'Open the address `lifeboat serve` printed, or call /api/call/<method> with the method name as written in the contract.');
   }
 }
 

@@ -7,7 +7,7 @@ import type { BridgeEvent } from '../shared/bridge.js';
 import { Engine } from './engine/engine.js';
 import { Scheduler } from './engine/scheduler.js';
 import { toErrorShape } from './engine/errors.js';
-import { checkHostAndOrigin, checkJsonBody, jobHeader, rawRefusal, readJson, Refusal, Secret, SECURITY_HEADERS, sendJson, sendRefusal } from './web-guard.js';
+import { checkBody, checkHostAndOrigin, checkJsonBody, decodePart, drainThenClose, jobHeader, rawRefusal, readJson, Refusal, Secret, SECURITY_HEADERS, sendJson, sendRefusal } from './web-guard.js';
 import { serveStatic } from './web-static.js';
 
 /**
@@ -50,6 +50,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const engine = new Engine(options.home, 'web');
   let token: Secret | null = new Secret();
   const firstToken = token.value;
+  /** The token once exchanged: kept (as its hash) only to tell a reused address from a wrong one. */
+  const usedToken = new Secret(firstToken);
   let session: Secret | null = null;
   const streams = new Set<ServerResponse>();
   const stopping = new AbortController();
@@ -71,8 +73,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   async function exchange(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readJson(req)) as { token?: unknown } | null;
+    if (!token && usedToken.matches(body?.token)) {
+      throw new Refusal(
+        410,
+        'TOKEN_USED',
+        'This address was already used: each address that `lifeboat serve` prints opens Lifeboat in one browser tab, once. Your environments and backups are not affected.',
+        'Stop the web host (Ctrl-C where `lifeboat serve` runs) and start it again, then open the new address it prints. The tab that opened this address first keeps working while the host runs.',
+      );
+    }
     if (!token || !token.matches(body?.token)) {
-      throw new Refusal(401, 'NO_SESSION', 'That token is not valid here: each address that `lifeboat serve` prints opens one session, once.', 'Stop the web host (Ctrl-C) and start `lifeboat serve` again, then open the new address it prints.');
+      throw new Refusal(401, 'NO_SESSION', 'That token is not the one this web host printed (the address may be incomplete or from an earlier run).', 'Open the whole address that `lifeboat serve` printed, #token=… included; if it is lost, stop the web host (Ctrl-C) and start it again for a new one.');
     }
     token = null;
     session = new Secret();
@@ -114,7 +124,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     // Host and Origin first, for every path: a rebound DNS name must not even read the pages.
     const foreign = checkHostAndOrigin(req, port);
     if (foreign) throw foreign;
+    // Then the body: bounded before anything reads it, whatever the route.
+    const badBody = checkBody(req);
+    if (badBody) throw badBody;
     const urlPath = (req.url ?? '/').split(/[?#]/)[0]!;
+    const decoded = decodePart(urlPath);
+    if (decoded instanceof Refusal) throw decoded;
     if (!urlPath.startsWith('/api/')) return serveStatic(req, res, rendererDir, urlPath);
     if (urlPath === '/api/events') {
       if (req.method !== 'GET') throw new Refusal(405, 'BAD_REQUEST', 'The event stream is read with GET.', 'Read /api/events with GET and the session header.');
@@ -124,17 +139,19 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const notJson = checkJsonBody(req);
     if (notJson) throw notJson;
     if (urlPath === '/api/session') return exchange(req, res);
-    if (urlPath.startsWith('/api/call/')) return call(req, res, decodeURIComponent(urlPath.slice('/api/call/'.length)));
+    if (urlPath.startsWith('/api/call/')) return call(req, res, decoded.slice('/api/call/'.length));
     throw new Refusal(404, 'NOT_FOUND', `There is nothing at ${urlPath.slice(0, 100)}.`, 'Calls go to /api/call/<method>.');
   }
 
-  const server = createServer((req, res) => {
+  // Host headers are checked by `checkHostAndOrigin`, which answers a missing one in the error shape.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    // Whatever the answer, a body left unread is drained within bounds, then the connection cut.
+    const socket = req.socket;
+    res.once('finish', () => drainThenClose(req, socket));
     route(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (err instanceof Refusal) sendRefusal(res, err);
       else sendJson(res, 500, { ok: false, error: toErrorShape(err) });
-      // A refused body is not read: close rather than let the client keep sending.
-      if (!req.complete) res.once('finish', () => req.socket.destroy());
     });
   });
   // A request Node cannot parse (a malformed header, say) gets a 400 and the server goes on.

@@ -57,6 +57,8 @@ export const ERROR_CLASSES = {
   FOREIGN_ORIGIN: 'refused',
   FOREIGN_FRAME: 'refused',
   NO_SESSION: 'refused',
+  /** The web host's one-time address was opened again: its token was already traded for a session. */
+  TOKEN_USED: 'refused',
   NOT_JSON: 'input',
   BAD_REQUEST: 'input',
   TOO_LARGE: 'input',

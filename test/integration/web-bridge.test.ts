@@ -42,14 +42,18 @@ describe('the web bridge against a real `lifeboat serve`', () => {
     const reloaded = createWebBridge(pageAt(host, '', first.storage).page);
     expect((await reloaded.methods['activity.list']({})).ok).toBe(true);
 
-    // Another tab with the used address gets no session, and is told what to open.
+    // Another tab with the used address gets no session, and is told that the address was used.
     const again = createWebBridge(pageAt(host, `#token=${host.token}`).page);
     const refused = await again.methods['env.list']({});
     expect(refused.ok).toBe(false);
     if (!refused.ok) {
-      expect(refused.error.code).toBe('NO_SESSION');
+      expect(refused.error.code).toBe('TOKEN_USED');
+      expect(refused.error.message).toContain('already used');
       expect(refused.error.hint).toContain('lifeboat serve');
     }
+    // A wrong token is still a wrong token.
+    const wrong = await createWebBridge(pageAt(host, `#token=${host.token.slice(0, -2)}AA`).page).methods['env.list']({});
+    expect(wrong.ok || wrong.error.code).toBe('NO_SESSION');
     // No token and no stored secret: the same answer, without asking the host.
     const bare = await createWebBridge(pageAt(host, '').page).methods['env.list']({});
     expect(bare.ok || bare.error.code).toBe('NO_SESSION');

@@ -168,9 +168,18 @@ describe('web host: every contract method refuses a request that is not from our
     const first = await exchange({ token });
     expect(first.status).toBe(200);
     expect(JSON.parse(first.text).secret).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    // The same address again (a new tab, a restarted browser): told apart from a wrong token, so
+    // the page can say the address was used rather than look like Lifeboat with no data.
     const second = await exchange({ token });
-    expect(second.status).toBe(401);
-    expect(refusal(second).hint).toContain('lifeboat serve');
+    expect(second.status).toBe(410);
+    const used = refusal(second);
+    expect(used.code).toBe('TOKEN_USED');
+    expect(used.message).toContain('already used');
+    expect(used.hint).toContain('start it again');
+    expect(JSON.parse(second.text)).not.toHaveProperty('secret');
+    // A wrong token stays a wrong token after the exchange.
+    const wrong = await exchange({ token: `${token.slice(0, -2)}AA` });
+    expect([wrong.status, refusal(wrong).code]).toEqual([401, 'NO_SESSION']);
   });
 
   it('answers a malformed request with 400 and keeps serving; oversized bodies get 413, odd job names 400', async () => {

@@ -40,6 +40,9 @@ const noSession = (why: string): ErrorShape => ({
   hint: 'Open the address that `lifeboat serve` printed (the one with #token=…); if it was already used, stop the web host and start it again for a new one.',
 });
 
+/** The codes by which a page learns it has no session: every call it makes will be refused alike. */
+export const SESSION_CODES: readonly string[] = ['NO_SESSION', 'TOKEN_USED'];
+
 const isOutcome = (body: unknown): body is Outcome<unknown> =>
   typeof body === 'object' && body !== null && typeof (body as { ok?: unknown }).ok === 'boolean' && ((body as { ok: boolean }).ok || typeof (body as { error?: unknown }).error === 'object');
 
@@ -47,7 +50,8 @@ const isOutcome = (body: unknown): body is Outcome<unknown> =>
 export function createWebBridge(page: WebBridgePage = browserPage()): LifeboatBridge {
   const { location, storage } = page;
   let secret = storage.getItem(SESSION_KEY);
-  let sessionProblem = 'This page has no Lifeboat session.';
+  /** Why there is no session, as every call will answer while there is none. */
+  let sessionProblem: ErrorShape = noSession('This page has no Lifeboat session.');
 
   const token = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(location.hash)?.[1];
   // The token leaves the address bar (and so the history) at once, used or not.
@@ -61,21 +65,24 @@ export function createWebBridge(page: WebBridgePage = browserPage()): LifeboatBr
       if (res.ok && typeof body.secret === 'string') {
         secret = body.secret;
         storage.setItem(SESSION_KEY, secret);
-      } else if (!secret) sessionProblem = body.error?.message ?? 'The address was refused by the web host.';
+      } else if (!secret) {
+        // The host's own refusal, code and all: a used address (TOKEN_USED) is not a wrong one.
+        sessionProblem = body.error && SESSION_CODES.includes(body.error.code) ? body.error : noSession(body.error?.message ?? 'The address was refused by the web host.');
+      }
     } catch {
-      if (!secret) sessionProblem = 'The web host could not be reached to open a session.';
+      if (!secret) sessionProblem = noSession('The web host could not be reached to open a session.');
     }
   }
 
   function forget(why: string): void {
     secret = null;
-    sessionProblem = why;
+    sessionProblem = noSession(why);
     storage.removeItem(SESSION_KEY);
   }
 
   async function call(method: MethodName, args: unknown, options: CallOptions = {}): Promise<Outcome<unknown>> {
     await ready;
-    if (!secret) return { ok: false, error: noSession(sessionProblem) };
+    if (!secret) return { ok: false, error: sessionProblem };
     const headers: Record<string, string> = { 'Content-Type': 'application/json', [SESSION_HEADER]: secret };
     if (options.job) headers['X-Lifeboat-Job'] = options.job;
     let res: Response;

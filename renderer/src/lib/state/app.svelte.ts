@@ -2,6 +2,7 @@ import type { ArgsOf, EnvironmentSummary, MethodName, ResultOf } from '../../../
 import type { CallOptions, LifeboatBridge, Outcome } from '../../../../shared/bridge.js';
 import type { ErrorShape } from '../../../../shared/errors.js';
 import { Job } from './job.svelte.js';
+import { SESSION_CODES } from '../web-bridge.js';
 import type { StatusResult } from '../../../../shared/status.js';
 
 export type Tab = 'overview' | 'history' | 'activity' | 'settings';
@@ -40,6 +41,12 @@ export class AppState {
   version = $state(0);
   /** The clock ages are shown against; ticks every 20 s. */
   now = $state(Date.now());
+  /**
+   * Set when the web host refuses this page's session (its address was already used, or the host
+   * was restarted): nothing can be read, so the app shows only why and what to do, never screens
+   * that would look like Lifeboat without data.
+   */
+  sessionLost = $state<ErrorShape | null>(null);
 
   constructor(readonly bridge: LifeboatBridge) {
     bridge.onEvent((event) => {
@@ -65,21 +72,26 @@ export class AppState {
     return this.environments.find((e) => e.key === this.selected) ?? null;
   }
 
-  /** Calls the engine; a failure goes to the error funnel and the answer is undefined. */
+  /** Calls the engine; a failure goes to the error funnel (or the session screen) and the answer is undefined. */
   async call<M extends MethodName>(method: M, args: ArgsOf<M>, doing: string, options?: CallOptions): Promise<ResultOf<M> | undefined> {
     const outcome = await this.ask(method, args, options);
     if (outcome.ok) return outcome.result;
-    this.error = { ...outcome.error, doing };
+    if (!this.sessionLost) this.error = { ...outcome.error, doing };
     return undefined;
   }
 
   /** Calls the engine and hands back the outcome, for screens that show the error in place. */
-  ask<M extends MethodName>(method: M, args: ArgsOf<M>, options?: CallOptions): Promise<Outcome<ResultOf<M>>> {
+  async ask<M extends MethodName>(method: M, args: ArgsOf<M>, options?: CallOptions): Promise<Outcome<ResultOf<M>>> {
     const fn = this.bridge.methods[method] as (a: ArgsOf<M>, o?: CallOptions) => Promise<Outcome<ResultOf<M>>>;
-    return fn(args, options).catch((err: unknown) => ({
+    const outcome = await fn(args, options).catch((err: unknown) => ({
       ok: false as const,
       error: { code: 'DOOR_FAILED', message: `Lifeboat could not be reached: ${err instanceof Error ? err.message : String(err)}.`, hint: 'Reload the window; if this repeats, restart Lifeboat.' },
     }));
+    if (!outcome.ok && SESSION_CODES.includes(outcome.error.code)) {
+      this.sessionLost = outcome.error;
+      this.error = null;
+    }
+    return outcome;
   }
 
   async refresh(): Promise<void> {
