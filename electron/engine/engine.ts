@@ -23,6 +23,7 @@ import { deleteSet, pruneSets } from './prune.js';
 import { statusOf } from './status.js';
 import { worst } from './monitoring.js';
 import { runDue } from './run-due.js';
+import { setFolderBytes } from './set-size.js';
 import { defaultCommand, installTimer, removeTimer, type Platform } from './system-timer.js';
 
 /** What every call carries besides its arguments. */
@@ -162,7 +163,7 @@ export class Engine {
         unreadable.push({ path: dir, message: read.error.message });
         continue;
       }
-      this.catalog.upsertSet(read.manifest, dir);
+      this.catalog.upsertSet(read.manifest, dir, await setFolderBytes(dir));
       added++;
     }
     for (const gone of known) this.catalog.removeSet(gone);
@@ -254,8 +255,8 @@ export class Engine {
         // not make a fresh folder in its place (on the wrong disk) and forget the sets.
         await this.syncSets(env);
         const sealed = await runBackup(env, { door: this.door, signal: ctx.signal, onProgress: ctx.onProgress });
-        this.catalog.upsertSet(sealed.manifest, sealed.path);
-        const size = sealed.manifest.artifacts.reduce((n, a) => n + a.size, 0);
+        const size = await setFolderBytes(sealed.path);
+        this.catalog.upsertSet(sealed.manifest, sealed.path, size);
         const durationMs = Date.parse(sealed.manifest.finishedAt) - Date.parse(sealed.manifest.startedAt);
         this.catalog.addActivity({ env: key, action: 'backup', door: this.door, outcome: 'success', summary: `Sealed ${sealed.manifest.id}: ${sealed.manifest.artifacts.length} artifacts, ${size} bytes`, detail: { id: sealed.manifest.id, cleaned: sealed.cleaned } });
         return {
