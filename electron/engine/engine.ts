@@ -24,7 +24,8 @@ import { statusOf } from './status.js';
 import { worst } from './monitoring.js';
 import { runDue } from './run-due.js';
 import { setFolderBytes } from './set-size.js';
-import { defaultCommand, installTimer, removeTimer, type Platform } from './system-timer.js';
+import { defaultCommand, installTimer, removeTimer, type Platform, type TimerOptions } from './system-timer.js';
+import type { LinuxTimerMethod } from '../../shared/schedule.js';
 
 /** What every call carries besides its arguments. */
 export interface CallContext {
@@ -191,10 +192,10 @@ export class Engine {
   }
 
   /** Where and how the operating system's timer is written. */
-  private timerOptions(platform: Platform | undefined) {
+  private timerOptions(platform: Platform | undefined, method: LinuxTimerMethod | undefined): TimerOptions {
     const current = process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
     if (!this.runDueCommand) throw new LifeboatError('TIMER_FAILED', 'This Lifeboat cannot tell how to start its command line, so it cannot install a timer.', 'Install the timer from the command line: lifeboat schedule install.');
-    return { platform: platform ?? current, home: this.home, command: this.runDueCommand, env: process.env };
+    return { platform: platform ?? current, method, home: this.home, command: this.runDueCommand, env: process.env };
   }
 
   /** A drill of a set, recorded; a preview may reuse the latest recorded one, a restore never does. */
@@ -402,13 +403,13 @@ export class Engine {
       for (const job of result.ran) this.tell(job.env);
       return result;
     },
-    'schedule.install': async ({ activate, platform }) => {
-      const result = await installTimer(this.timerOptions(platform), activate);
+    'schedule.install': async ({ activate, platform, method }) => {
+      const result = await installTimer(this.timerOptions(platform, method), activate);
       this.catalog.addActivity({ env: null, action: 'schedule.install', door: this.door, outcome: 'success', summary: result.message });
       return result;
     },
-    'schedule.remove': async ({ activate, platform }) => {
-      const result = await removeTimer(this.timerOptions(platform), activate);
+    'schedule.remove': async ({ activate, platform, method }) => {
+      const result = await removeTimer(this.timerOptions(platform, method), activate);
       this.catalog.addActivity({ env: null, action: 'schedule.remove', door: this.door, outcome: 'success', summary: result.message });
       return result;
     },
