@@ -11,6 +11,8 @@ import { lifeboatHome } from './engine/home.js';
 import { startWebHost } from './web.js';
 import { writeFileAtomic } from './engine/durable.js';
 import { prometheusText } from './engine/prometheus.js';
+import { registerRunDueCommand } from './engine/system-timer.js';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The command-line door: parses words into a contract call, prints the result for a person or as
@@ -338,16 +340,24 @@ program
     });
   });
 
+// The system timer starts this same command line: node and bin/lifeboat.js, one folder up from
+// electron/ (the sources) and out/ (the bundle). The desktop app sets its own on its engine.
+registerRunDueCommand([process.execPath, fileURLToPath(new URL('../bin/lifeboat.js', import.meta.url))]);
 const scheduleCmd = program.command('schedule').description("the operating system's timer that runs `lifeboat run-due` while the app is closed");
 for (const action of ['install', 'remove'] as const) {
   scheduleCmd
     .command(action)
-    .description(action === 'install' ? 'write (and start) a systemd user timer, a launchd agent or a scheduled task' : 'stop and remove it')
+    .description(
+      action === 'install'
+        ? 'write (and start) the timer: on Linux a systemd user timer, a systemd system timer (as root) or a crontab line, whichever works here (or --method); a launchd agent on macOS; a scheduled task on Windows'
+        : 'stop and remove whichever timer is installed (or only --method)',
+    )
     .option('--no-activate', 'only write (or remove) the files; print the commands that start (or stop) the timer')
     .addOption(new Option('--platform <name>', 'write the files of another platform').choices(['linux', 'darwin', 'win32']))
+    .addOption(new Option('--method <how>', 'Linux: user (systemd user timer), system (systemd system timer, as root) or cron (a crontab line); detected when absent').choices(['user', 'system', 'cron']))
     .addOption(json())
-    .action(async (o: Common & { activate: boolean; platform?: 'linux' | 'darwin' | 'win32' }) => {
-      await call(action === 'install' ? 'schedule.install' : 'schedule.remove', { activate: o.activate, platform: o.platform }, o, (r) => out(r.message));
+    .action(async (o: Common & { activate: boolean; platform?: 'linux' | 'darwin' | 'win32'; method?: 'user' | 'system' | 'cron' }) => {
+      await call(action === 'install' ? 'schedule.install' : 'schedule.remove', { activate: o.activate, platform: o.platform, method: o.method }, o, (r) => out(r.message));
     });
 }
 

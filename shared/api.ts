@@ -5,7 +5,7 @@ import { Progress } from './progress.js';
 import { RestorePreview, RestoreResult } from './restore.js';
 import { DeleteResult, PruneResult } from './retention.js';
 import { Health, StatusResult } from './status.js';
-import { RunDueResult, TimerResult } from './schedule.js';
+import { LinuxTimerMethod, RunDueResult, TimerResult } from './schedule.js';
 
 /** Which way a request came in; recorded in the activity log. */
 export const Door = z.enum(['cli', 'web', 'app', 'test']);
@@ -152,10 +152,10 @@ export const api = {
   'status.get': method(z.object({ env: envRef.optional(), now: z.iso.datetime({ offset: true }).optional() }), StatusResult),
   /** Runs every scheduled backup (then drill, then prune) that is due at `now` (default: the clock). */
   'schedule.runDue': method(z.object({ now: z.iso.datetime({ offset: true }).optional() }), RunDueResult),
-  /** Writes (and with `activate`, enables) the operating system's timer that runs `lifeboat run-due`. */
-  'schedule.install': method(z.object({ activate: z.boolean().default(true), platform: z.enum(['linux', 'darwin', 'win32']).optional() }), TimerResult),
-  /** Disables and removes that timer. */
-  'schedule.remove': method(z.object({ activate: z.boolean().default(true), platform: z.enum(['linux', 'darwin', 'win32']).optional() }), TimerResult),
+  /** Writes (and with `activate`, enables) the operating system's timer that runs `lifeboat run-due`; on Linux `method` chooses how (detected when absent). */
+  'schedule.install': method(z.object({ activate: z.boolean().default(true), platform: z.enum(['linux', 'darwin', 'win32']).optional(), method: LinuxTimerMethod.optional() }), TimerResult),
+  /** Disables and removes that timer: whichever kinds are installed, or only `method`. */
+  'schedule.remove': method(z.object({ activate: z.boolean().default(true), platform: z.enum(['linux', 'darwin', 'win32']).optional(), method: LinuxTimerMethod.optional() }), TimerResult),
 } as const;
 
 export type Api = typeof api;

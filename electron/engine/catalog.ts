@@ -85,8 +85,8 @@ export class Catalog {
     return rows.map((c) => Environment.parse(JSON.parse(c)));
   }
 
-  /** Records a sealed set found on disk (or just written). */
-  upsertSet(manifest: Manifest, setPath: string): void {
+  /** Records a sealed set found on disk (or just written), with its folder's bytes (`setFolderBytes`). */
+  upsertSet(manifest: Manifest, setPath: string, sizeBytes: number): void {
     this.db
       .prepare(`INSERT INTO sets (id, env, path, label, started_at, finished_at, size_bytes, artifacts, manifest_digest)
                 VALUES (@id, @env, @path, @label, @started, @finished, @size, @artifacts, @digest)
@@ -99,7 +99,7 @@ export class Catalog {
         label: manifest.label,
         started: manifest.startedAt,
         finished: manifest.finishedAt,
-        size: manifest.artifacts.reduce((n, a) => n + a.size, 0),
+        size: sizeBytes,
         artifacts: manifest.artifacts.length,
         digest: manifest.integrity.digest,
       });

@@ -23,7 +23,9 @@ import { deleteSet, pruneSets } from './prune.js';
 import { statusOf } from './status.js';
 import { worst } from './monitoring.js';
 import { runDue } from './run-due.js';
-import { defaultCommand, installTimer, removeTimer, type Platform } from './system-timer.js';
+import { setFolderBytes } from './set-size.js';
+import { defaultCommand, installTimer, removeTimer, type Platform, type TimerOptions } from './system-timer.js';
+import type { LinuxTimerMethod } from '../../shared/schedule.js';
 
 /** What every call carries besides its arguments. */
 export interface CallContext {
@@ -162,7 +164,7 @@ export class Engine {
         unreadable.push({ path: dir, message: read.error.message });
         continue;
       }
-      this.catalog.upsertSet(read.manifest, dir);
+      this.catalog.upsertSet(read.manifest, dir, await setFolderBytes(dir));
       added++;
     }
     for (const gone of known) this.catalog.removeSet(gone);
@@ -190,10 +192,10 @@ export class Engine {
   }
 
   /** Where and how the operating system's timer is written. */
-  private timerOptions(platform: Platform | undefined) {
+  private timerOptions(platform: Platform | undefined, method: LinuxTimerMethod | undefined): TimerOptions {
     const current = process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
     if (!this.runDueCommand) throw new LifeboatError('TIMER_FAILED', 'This Lifeboat cannot tell how to start its command line, so it cannot install a timer.', 'Install the timer from the command line: lifeboat schedule install.');
-    return { platform: platform ?? current, home: this.home, command: this.runDueCommand, env: process.env };
+    return { platform: platform ?? current, method, home: this.home, command: this.runDueCommand, env: process.env };
   }
 
   /** A drill of a set, recorded; a preview may reuse the latest recorded one, a restore never does. */
@@ -254,8 +256,8 @@ export class Engine {
         // not make a fresh folder in its place (on the wrong disk) and forget the sets.
         await this.syncSets(env);
         const sealed = await runBackup(env, { door: this.door, signal: ctx.signal, onProgress: ctx.onProgress });
-        this.catalog.upsertSet(sealed.manifest, sealed.path);
-        const size = sealed.manifest.artifacts.reduce((n, a) => n + a.size, 0);
+        const size = await setFolderBytes(sealed.path);
+        this.catalog.upsertSet(sealed.manifest, sealed.path, size);
         const durationMs = Date.parse(sealed.manifest.finishedAt) - Date.parse(sealed.manifest.startedAt);
         this.catalog.addActivity({ env: key, action: 'backup', door: this.door, outcome: 'success', summary: `Sealed ${sealed.manifest.id}: ${sealed.manifest.artifacts.length} artifacts, ${size} bytes`, detail: { id: sealed.manifest.id, cleaned: sealed.cleaned } });
         return {
@@ -402,13 +404,13 @@ export class Engine {
       for (const job of result.ran) this.tell(job.env);
       return result;
     },
-    'schedule.install': async ({ activate, platform }) => {
-      const result = await installTimer(this.timerOptions(platform), activate);
+    'schedule.install': async ({ activate, platform, method }) => {
+      const result = await installTimer(this.timerOptions(platform, method), activate);
       this.catalog.addActivity({ env: null, action: 'schedule.install', door: this.door, outcome: 'success', summary: result.message });
       return result;
     },
-    'schedule.remove': async ({ activate, platform }) => {
-      const result = await removeTimer(this.timerOptions(platform), activate);
+    'schedule.remove': async ({ activate, platform, method }) => {
+      const result = await removeTimer(this.timerOptions(platform, method), activate);
       this.catalog.addActivity({ env: null, action: 'schedule.remove', door: this.door, outcome: 'success', summary: result.message });
       return result;
     },

@@ -11,6 +11,7 @@ import { pinFile, pinnedIn } from './pins.js';
 import { decideRetention, type RetentionSet } from './retention.js';
 import { cleanDeletions, removeSetFolder } from './set-removal.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
+import { setFolderBytes } from './set-size.js';
 
 export interface RemovalOptions {
   catalog: Catalog;
@@ -49,13 +50,14 @@ async function readSets(env: Environment, catalog: Catalog): Promise<RetentionSe
   const sets: RetentionSet[] = [];
   const unreadable: string[] = [];
   for (const name of names.filter((n) => isSetOf(n, env.app, env.name)).sort()) {
-    const read = await readManifest(path.join(env.location, name));
+    const dir = path.join(env.location, name);
+    const read = await readManifest(dir);
     if (!read.ok) {
       unreadable.push(`${name}: ${read.error.message}`);
       continue;
     }
     const m = read.manifest;
-    sets.push({ id: name, startedAt: m.startedAt, label: m.label, pinned: pinned.has(name), drillPassed: catalog.drillPassed(name), sizeBytes: m.artifacts.reduce((n, a) => n + a.size, 0) });
+    sets.push({ id: name, startedAt: m.startedAt, label: m.label, pinned: pinned.has(name), drillPassed: catalog.drillPassed(name), sizeBytes: await setFolderBytes(dir) });
   }
   if (unreadable.length) {
     throw new LifeboatError('SET_UNREADABLE', `The prune cannot read ${unreadable.length === 1 ? 'the manifest of a set' : `the manifests of ${unreadable.length} sets`}, so it cannot tell their times or labels:\n${unreadable.map((u) => `  ${u}`).join('\n')}`, `Drill or delete ${unreadable.length === 1 ? 'that set' : 'those sets'} (lifeboat delete --env ${env.name} --set ID), then prune again; nothing was deleted.`);

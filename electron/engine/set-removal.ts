@@ -4,6 +4,7 @@ import type { DeletedSet } from '../../shared/retention.js';
 import { fsyncDir } from './durable.js';
 import { fsError, LifeboatError } from './errors.js';
 import { isSetOf } from './set-id.js';
+import { setFolderBytes } from './set-size.js';
 
 /**
  * A set being deleted is first renamed to `.deleting-<id>`: from that instant it no longer looks
@@ -12,23 +13,12 @@ import { isSetOf } from './set-id.js';
  */
 export const DELETING_PREFIX = '.deleting-';
 
-/** Bytes of the regular files under a folder (what deleting it frees). */
-async function bytesIn(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += await bytesIn(full);
-    else if (entry.isFile()) total += (await fs.stat(full)).size;
-  }
-  return total;
-}
-
 /** Removes one set folder: hide it by a rename, fsync, then delete the hidden folder. The caller holds the lock. */
 export async function removeSetFolder(location: string, setId: string): Promise<DeletedSet> {
   const dir = path.join(location, setId);
   const hidden = path.join(location, DELETING_PREFIX + setId);
   try {
-    const sizeBytes = await bytesIn(dir);
+    const sizeBytes = await setFolderBytes(dir);
     await fs.rename(dir, hidden);
     await fsyncDir(location);
     await fs.rm(hidden, { recursive: true, force: true });

@@ -82,11 +82,18 @@ describe('monitoring and retention on the screen', () => {
     const dialog = page.getByRole('alertdialog');
     await dialog.getByText(/Delete 7 backups the retention policy no longer keeps/).waitFor();
     await dialog.getByRole('row', { name: new RegExp(`^${oldest} Keep .*pinned`, 'i') }).waitFor();
+    // The plan's bytes are the History list's, and the real prune then reports the same total.
+    const [, planned] = /A prune would delete 7 of 11 sets \(([^)]+)\)/.exec((await dialog.textContent())!)!;
+    const someGone = readdirSync(shop.location).filter((n) => n.startsWith('shop_prod_')).sort()[1]!;
+    const planRow = (await dialog.getByRole('row', { name: new RegExp(`^${someGone} Delete`) }).textContent())!;
+    const listRow = (await page.getByRole('row').filter({ hasText: someGone }).filter({ hasText: 'Check' }).textContent())!;
+    const size = /\d[\d.]* (?:KB|MB|GB|bytes)/;
+    expect(planRow.match(size)?.[0]).toBe(listRow.match(size)?.[0]);
     await shot(page, '27-prune-confirm');
     // Nothing was deleted by looking.
     expect(readdirSync(shop.location).filter((n) => n.startsWith('shop_prod_'))).toHaveLength(11);
     await dialog.getByRole('button', { name: 'Delete 7 backups' }).click();
-    await page.getByRole('status').filter({ hasText: /Deleted 7/ }).waitFor();
+    await page.getByRole('status').filter({ hasText: `Deleted 7 of 11 sets (${planned}); kept 4.` }).waitFor();
     const left = readdirSync(shop.location).filter((n) => n.startsWith('shop_prod_'));
     expect(left).toHaveLength(4);
     expect(left).toContain(oldest);

@@ -6,8 +6,10 @@ import { SetSummary } from '../../shared/api.js';
 import { makeLiveData } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { copySetAt } from '../support/history.js';
-import { failure, jsonOf, runCli, useTempDirs } from '../support/tools.js';
+import { failure, jsonOf, requireBinary, runCli, useTempDirs } from '../support/tools.js';
+import { execFileSync } from 'node:child_process';
 import type { EnvironmentInput } from '../../shared/environment.js';
+import { formatBytes } from '../../shared/format.js';
 
 const temp = useTempDirs();
 const engineAt = useEngines();
@@ -17,6 +19,15 @@ const DAY = 86_400_000;
 function setFolders(location: string): string[] {
   return readdirSync(location).filter((n) => /^shop_prod_\d/.test(n)).sort();
 }
+
+/** The bytes of the regular files in a folder, as `find -type f -printf %s` counts them (what deleting it frees). */
+function bytesOnDisk(dir: string): number {
+  const find = requireBinary('find', 'findutils');
+  return execFileSync(find, [dir, '-type', 'f', '-printf', '%s\\n'], { encoding: 'utf8' }).split('\n').filter(Boolean).reduce((n, l) => n + Number(l), 0);
+}
+
+/** The byte count in a prune's summary: `(79.3 KB)`. */
+const summaryBytes = (summary: string) => /\((\d[^)]*B|\d+ bytes?)\)/.exec(summary)?.[1];
 
 /**
  * A real environment with one real backup, copied to a history of 20 daily sets (the newest
@@ -70,7 +81,25 @@ describe('prune', () => {
     expect(again.summary).toMatch(/^Nothing to prune/);
   });
 
-  it('the CLI dry run prints the same sets the real prune deletes (--json)', async () => {
+  it('a dry run says the bytes the real prune then frees and reports: per set and in total, as on disk', async () => {
+    const { engine, location } = await history({ retention: { keepLast: 3 } });
+    const onDisk = new Map(setFolders(location).map((id) => [id, bytesOnDisk(path.join(location, id))]));
+
+    const dry = await engine.call('sets.prune', { env: 'prod', dryRun: true });
+    const planned = dry.decisions.filter((d) => d.action === 'prune');
+    expect(planned).toHaveLength(17);
+    for (const d of dry.decisions) expect([d.id, d.sizeBytes]).toEqual([d.id, onDisk.get(d.id)]);
+
+    const done = await engine.call('sets.prune', { env: 'prod', dryRun: false });
+    expect(done.decisions).toEqual(dry.decisions);
+    expect(done.deleted.map((d) => [d.id, d.sizeBytes]).sort()).toEqual(planned.map((d) => [d.id, d.sizeBytes]).sort());
+    const total = (xs: { sizeBytes: number }[]) => xs.reduce((n, x) => n + x.sizeBytes, 0);
+    expect(total(done.deleted)).toBe(total(planned));
+    expect(summaryBytes(done.summary)).toBe(summaryBytes(dry.summary));
+    expect(summaryBytes(dry.summary)).toBe(formatBytes(total(planned)));
+  });
+
+  it('the CLI dry run prints the same sets and bytes the real prune deletes (--json)', async () => {
     const { home, location } = await history({ retention: { keepLast: 5 } });
     const dry = await runCli(['prune', '--env', 'prod', '--dry-run', '--json'], home);
     expect(dry.code, dry.stderr).toBe(0);
@@ -80,6 +109,10 @@ describe('prune', () => {
     const done = await runCli(['prune', '--env', 'prod', '--json'], home);
     expect(done.code, done.stderr).toBe(0);
     expect(jsonOf<PruneResult>(done).deleted.map((d) => d.id).sort()).toEqual([...planned].sort());
+    // The bytes too: each set's, and the total the two summaries print.
+    const plannedBytes = jsonOf<PruneResult>(dry).decisions.filter((d) => d.action === 'prune').map((d) => [d.id, d.sizeBytes]);
+    expect(jsonOf<PruneResult>(done).deleted.map((d) => [d.id, d.sizeBytes]).sort()).toEqual(plannedBytes.sort());
+    expect(summaryBytes(jsonOf<PruneResult>(done).summary)).toBe(summaryBytes(jsonOf<PruneResult>(dry).summary));
     expect(setFolders(location)).toHaveLength(21 - planned.length);
   });
 

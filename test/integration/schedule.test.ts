@@ -1,13 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { RunDueResult, TimerResult } from '../../shared/schedule.js';
 import type { EnvironmentInput } from '../../shared/environment.js';
 import { Scheduler } from '../../electron/engine/scheduler.js';
 import { makeLiveData } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
-import { CLI, jsonOf, requireBinary, runCli, useTempDirs } from '../support/tools.js';
+import { CLI, jsonOf, requireBinary, runCli, useTempDirs, type CliResult } from '../support/tools.js';
+import { installTimer } from '../../electron/engine/system-timer.js';
 
 const temp = useTempDirs();
 const engineAt = useEngines();
@@ -135,11 +136,11 @@ describe('schedule install / remove', () => {
     const home = path.join(root, 'lb %q home'); // a space and a % that systemd must not read as a specifier
     const config = path.join(root, 'config');
     const env = { XDG_CONFIG_HOME: config };
-    const r = await runCli(['schedule', 'install', '--no-activate', '--json'], home, env);
+    const r = await runCli(['schedule', 'install', '--method', 'user', '--no-activate', '--json'], home, env);
     expect(r.code, r.stderr).toBe(0);
     const result = TimerResult.parse(jsonOf(r));
     const unitDir = path.join(config, 'systemd', 'user');
-    expect(result).toMatchObject({ platform: 'linux', activated: false, files: [path.join(unitDir, 'lifeboat-run-due.service'), path.join(unitDir, 'lifeboat-run-due.timer')] });
+    expect(result).toMatchObject({ platform: 'linux', methods: ['user'], reason: 'it was asked for (--method user)', activated: false, files: [path.join(unitDir, 'lifeboat-run-due.service'), path.join(unitDir, 'lifeboat-run-due.timer')] });
     expect(result.commands).toEqual([['systemctl', '--user', 'daemon-reload'], ['systemctl', '--user', 'enable', '--now', 'lifeboat-run-due.timer']]);
     const service = readFileSync(result.files[0]!, 'utf8');
     expect(service).toContain(`ExecStart="${process.execPath}" "${CLI}" "run-due"`);
@@ -151,7 +152,8 @@ describe('schedule install / remove', () => {
     const verify = spawnSync(analyze, ['--user', 'verify', '--man=no', ...result.files], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_CONFIG_HOME: config } });
     expect(`${verify.status} ${verify.stderr}`.trim()).toBe('0');
 
-    const removed = TimerResult.parse(jsonOf(await runCli(['schedule', 'remove', '--no-activate', '--json'], home, env)));
+    const removed = TimerResult.parse(jsonOf(await runCli(['schedule', 'remove', '--method', 'user', '--no-activate', '--json'], home, env)));
+    expect(removed.methods).toEqual(['user']);
     expect(removed.files).toEqual(result.files);
     expect(result.files.some((f) => existsSync(f))).toBe(false);
   });
@@ -171,5 +173,129 @@ describe('schedule install / remove', () => {
     expect(win.files).toEqual([path.join(home, 'run-due.cmd')]);
     expect(readFileSync(win.files[0]!, 'utf8')).toBe(`@echo off\r\nset "LIFEBOAT_HOME=${home}"\r\n"${process.execPath}" "${CLI}" "run-due"\r\n`);
     expect(win.commands[0]).toEqual(['schtasks', '/Create', '/F', '/SC', 'MINUTE', '/MO', '5', '/TN', 'Lifeboat\\Run due', '/TR', `"${win.files[0]}"`]);
+  });
+});
+
+const NOBODY = 65534;
+
+/** `crontab -u nobody -l` as root: the crontab an operator would read; '' when there is none. */
+function crontabOf(user: string): string {
+  const r = spawnSync(requireBinary('crontab', 'cron'), ['-u', user, '-l'], { encoding: 'utf8' });
+  if (r.status === 0) return r.stdout;
+  if (/^no crontab for /m.test(r.stderr)) return '';
+  throw new Error(`crontab -u ${user} -l failed: ${r.stderr}`);
+}
+
+/** Replaces (or with '' removes) a user's crontab as root. */
+function setCrontab(user: string, text: string): void {
+  const crontab = requireBinary('crontab', 'cron');
+  const r = text ? spawnSync(crontab, ['-u', user, '-'], { input: text, encoding: 'utf8' }) : spawnSync(crontab, ['-u', user, '-r'], { encoding: 'utf8' });
+  if (r.status !== 0 && !/^no crontab for /m.test(r.stderr)) throw new Error(`crontab -u ${user} failed: ${r.stderr}`);
+}
+
+/**
+ * nobody's crontab for one test, given back as it was afterwards: the machine's own crontabs
+ * (root's above all) are never written.
+ */
+function useNobodysCrontab(): void {
+  const saved = crontabOf('nobody');
+  onTestFinished(() => setCrontab('nobody', saved));
+}
+
+/** `lifeboat ARGS` as the unprivileged user nobody, with no session bus: what a headless server's cron user has. */
+function runAsNobody(args: string[], home: string, env: Record<string, string>): Promise<CliResult> {
+  const setpriv = requireBinary('setpriv', 'util-linux');
+  const { XDG_RUNTIME_DIR: _r, DBUS_SESSION_BUS_ADDRESS: _d, ...rest } = process.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn(setpriv, ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, ...args], { env: { ...rest, LIFEBOAT_HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** A folder of nobody's own, as a home would be. */
+function nobodysFolder(root: string, name: string): string {
+  const dir = path.join(root, name);
+  mkdirSync(dir);
+  chownSync(dir, NOBODY, NOBODY);
+  return dir;
+}
+
+describe('schedule install on a machine without a desktop session', () => {
+  it('finds no user session bus, says so, and installs one marked crontab line that remove takes out again, leaving the other lines', { timeout: 300_000 }, async () => {
+    requireBinary('crontab', 'cron');
+    useNobodysCrontab();
+    const root = temp();
+    chmodSync(root, 0o755);
+    const home = nobodysFolder(root, "lb 'home' 100%"); // quotes and a % that cron must not read as a newline
+    const env = { HOME: nobodysFolder(root, 'home-dir') };
+    const theirs = 'MAILTO=""\n17 3 * * * /usr/bin/true # the operator\'s own job\n';
+    setCrontab('nobody', theirs);
+
+    const r = await runAsNobody(['schedule', 'install', '--json'], home, env);
+    expect(r.code, r.stderr).toBe(0);
+    const result = TimerResult.parse(jsonOf(r));
+    expect(result.methods).toEqual(['cron']);
+    expect(result.reason).toMatch(/^there is no systemd user session here \(systemctl --user show-environment: .+; XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS are not set\), and (a systemd system timer needs root|systemd does not run this machine)$/);
+    expect(result.message).toMatch(/^Chose a crontab line \(cron\) because there is no systemd user session here/);
+    expect(result.activated).toBe(true);
+
+    // The crontab as `crontab -l` shows it: the operator's lines, then one line of Lifeboat's.
+    const line = result.crontabLine!;
+    expect(line).toBe(`*/5 * * * * LIFEBOAT_HOME='${home.replaceAll("'", "'\\''").replace('%', '\\%')}' '${process.execPath}' '${CLI}' 'run-due' >/dev/null # lifeboat-run-due`);
+    expect(crontabOf('nobody')).toBe(`${theirs}${line}\n`);
+    // Installing again changes nothing: still one line.
+    const again = TimerResult.parse(jsonOf(await runAsNobody(['schedule', 'install', '--json'], home, env)));
+    expect(again.message).toContain("Already had this line in nobody's crontab");
+    expect(crontabOf('nobody')).toBe(`${theirs}${line}\n`);
+
+    // The line runs as cron runs it: its command, with cron's \\% turned into %, through sh, as nobody.
+    const command = line.split(' ').slice(5).join(' ').replace(/\\%/g, '%');
+    const ran = spawnSync(requireBinary('setpriv', 'util-linux'), ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', 'sh', '-c', command.replace('>/dev/null', '')], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: env.HOME } });
+    expect(`${ran.status} ${ran.stderr}`.trim()).toBe('0');
+    expect(ran.stdout).toBe('Nothing was due.\n');
+    expect(existsSync(path.join(home, 'catalog.sqlite'))).toBe(true);
+
+    const removed = TimerResult.parse(jsonOf(await runAsNobody(['schedule', 'remove', '--json'], home, env)));
+    expect(removed).toMatchObject({ methods: ['cron'], activated: true, crontabLine: line });
+    expect(crontabOf('nobody')).toBe(theirs);
+    const none = TimerResult.parse(jsonOf(await runAsNobody(['schedule', 'remove', '--json'], home, env)));
+    expect(none.methods).toEqual([]);
+    expect(none.message).toBe('There was no timer to remove (looked for a systemd user timer, a systemd system timer, a crontab line).');
+  });
+
+  it('a user timer asked for where no user session runs fails with the way out: lingering, or cron', async () => {
+    const root = temp();
+    chmodSync(root, 0o755);
+    const home = nobodysFolder(root, 'home');
+    const config = nobodysFolder(root, 'config');
+    const r = await runAsNobody(['schedule', 'install', '--method', 'user'], home, { HOME: root, XDG_CONFIG_HOME: config });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: Wrote .*lifeboat-run-due\.service and .*lifeboat-run-due\.timer, but `systemctl --user daemon-reload` failed: .*bus/m);
+    expect(r.stderr).toContain('Hint: There is no systemd user session here (systemctl --user show-environment:');
+    expect(r.stderr).toContain('run `loginctl enable-linger nobody` as root, log in again, then `lifeboat schedule install --method user`. Or use --method cron;');
+  });
+
+  it('as root: a system timer with User= that passes systemd-analyze verify, written into a folder of the test\'s', async () => {
+    const analyze = requireBinary('systemd-analyze', 'systemd');
+    const root = temp();
+    const unitDir = path.join(root, 'etc', 'systemd', 'system');
+    const home = path.join(root, 'lb home');
+    const facts = { noUserSession: 'systemctl --user show-environment: Failed to connect to bus', root: true, systemd: true, crontab: null, user: 'root' };
+    // Where systemd runs the machine and no user session answers, root gets a system timer, with the lingering advice.
+    const result = await installTimer({ platform: 'linux', home, command: [process.execPath, CLI], env: process.env, systemUnitDir: unitDir, facts }, false);
+    expect(result).toMatchObject({ methods: ['system'], activated: false, files: [path.join(unitDir, 'lifeboat-run-due.service'), path.join(unitDir, 'lifeboat-run-due.timer')] });
+    expect(result.message).toMatch(/^Chose a systemd system timer \(system\) because there is no systemd user session here \(.*\), and Lifeboat runs as root on a machine that systemd runs\. For a systemd user timer instead, run `loginctl enable-linger root` as root/);
+    expect(result.commands).toEqual([['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', 'lifeboat-run-due.timer']]);
+    const service = readFileSync(result.files[0]!, 'utf8');
+    expect(service).toMatch(/^User=root$/m);
+    expect(service).toContain(`ExecStart="${process.execPath}" "${CLI}" "run-due"`);
+    expect(service).toContain(`Environment="LIFEBOAT_HOME=${home}"`);
+    const verify = spawnSync(analyze, ['verify', '--man=no', ...result.files], { encoding: 'utf8' });
+    expect(`${verify.status} ${verify.stderr}`.trim()).toBe('0');
   });
 });
