@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Environment, Protection, Retention } from './environment.js';
 import { DrillReport } from './drill.js';
 import { Progress } from './progress.js';
-import { RestorePreview, RestoreResult } from './restore.js';
+import { FolderCheck, RestorePreflight, RestorePreview, RestoreResult } from './restore.js';
 import { DeleteResult, PruneResult } from './retention.js';
 import { Health, StatusResult } from './status.js';
 import { LinuxTimerMethod, RunDueResult, TimerResult } from './schedule.js';
@@ -132,6 +132,10 @@ export const api = {
   'sets.reveal': method(z.object({ env: envRef, set: z.string().min(1) }), z.object({ path: z.string(), opened: z.boolean(), how: z.string() })),
   'drill.run': method(z.object({ env: envRef, set: z.string().optional() }), DrillReport),
   'restore.preview': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), toDatabase: toDatabase.optional() }), RestorePreview),
+  /** The restore's pre-flight, run now with a fresh drill (its progress is told under the job's name); changes nothing but the drill record. */
+  'restore.preflight': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), toDatabase: toDatabase.optional() }), RestorePreflight),
+  /** Whether a folder may take a restore test (empty or new), by the rule the restore applies. */
+  'restore.checkFolder': method(z.object({ to: z.string().min(1).max(4096) }), FolderCheck),
   'restore.run': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), toDatabase: toDatabase.optional(), confirm: z.string().optional() }), RestoreResult),
   'catalog.rebuild': method(z.object({ locations: z.array(z.string()).default([]) }), RebuildResult),
   'activity.list': method(z.object({ env: envRef.optional(), limit: z.number().int().positive().max(10000).default(200) }), z.array(ActivityEntry)),

@@ -81,3 +81,29 @@ export const RestoreResult = z.object({
   durationMs: z.number(),
 });
 export type RestoreResult = z.infer<typeof RestoreResult>;
+
+/**
+ * The pre-flight of a restore, run now: a fresh drill of the set, then the checks of its targets
+ * (in use, free space, programs, an empty destination). The restore runs the same checks again
+ * before it writes anything; this answer is what a screen shows before asking to confirm.
+ */
+export const RestorePreflight = z.object({
+  env: z.string(),
+  setId: z.string(),
+  mode: z.enum(['live', 'elsewhere']),
+  /** When these checks started (the drill's time). */
+  checkedAt: z.string(),
+  checks: z.array(DrillCheck),
+  /** True when no check FAILed: the restore may be confirmed. */
+  ready: z.boolean(),
+});
+export type RestorePreflight = z.infer<typeof RestorePreflight>;
+
+/** The engine's rule for a restore test's folder, answered as the operator types it: empty or new. */
+export const FolderCheck = z.object({
+  /** The folder as the engine will use it (a full path, `~` expanded). */
+  folder: z.string(),
+  status: z.enum(['PASS', 'FAIL']),
+  reason: z.string(),
+});
+export type FolderCheck = z.infer<typeof FolderCheck>;

@@ -4,6 +4,7 @@ import type { Artifact } from '../../shared/manifest.js';
 import type { DrillCheck, DrillReport } from '../../shared/drill.js';
 import type { Progress } from '../../shared/progress.js';
 import { cancelled } from './errors.js';
+import { faultPoint } from './fault-points.js';
 import { timedCheck } from './checks.js';
 import { readManifest } from './manifest.js';
 import { hashFile } from './pipeline.js';
@@ -90,6 +91,8 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
     });
     if (ok) sound.push(a);
   }
+  progress.setPhase('content checks');
+  await faultPoint('drill:hashed', signal);
 
   const scratch = await fs.mkdtemp(path.join(await ensureDir(opts.scratchRoot), `drill-${setId}-`));
   try {

@@ -13,7 +13,8 @@ import { LifeboatError, toErrorShape } from './errors.js';
 import { readManifest } from './manifest.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
 import { recoverInterruptedRestores, runRestore } from './restore.js';
-import { planRestore } from './restore-plan.js';
+import { folderCheck, planRestore, preflightChecks, restoreTargets } from './restore-plan.js';
+import { setFingerprint } from './set-fingerprint.js';
 import { checkEnvironment } from './environment-check.js';
 import { makeDemo } from './demo.js';
 import { revealFolder } from './reveal.js';
@@ -39,7 +40,7 @@ export interface CallContext {
 export type ChangeListener = (env: string | null) => void;
 
 /** Methods that change sets, environments or the activity log, after which listeners are told. */
-const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'env.demo', 'backup.run', 'drill.run', 'restore.run', 'catalog.rebuild', 'sets.pin', 'sets.delete', 'sets.prune']);
+const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'env.demo', 'backup.run', 'drill.run', 'restore.preflight', 'restore.run', 'catalog.rebuild', 'sets.pin', 'sets.delete', 'sets.prune']);
 
 type Handlers = { [M in MethodName]: (args: z.output<Api[M]['args']>, ctx: CallContext) => Promise<ResultOf<M>> };
 
@@ -54,6 +55,11 @@ export class Engine {
   /** Running calls by job name, so that any door can cancel them. */
   private readonly jobs = new Map<string, AbortController>();
   private readonly changeListeners = new Set<ChangeListener>();
+  /**
+   * Sets whose pre-flight drill passed, by folder, with the fingerprint of their bytes taken just
+   * before that drill: a restore that finds the same bytes need not drill them again. Used once.
+   */
+  private readonly drilledClean = new Map<string, { fingerprint: string; report: DrillReport }>();
   /** How the operating system's timer starts `lifeboat run-due`: the program and its first arguments. A door may set it (the packaged app does). */
   runDueCommand: string[] | null = defaultCommand();
 
@@ -199,15 +205,41 @@ export class Engine {
   }
 
   /** A drill of a set, recorded; a preview may reuse the latest recorded one, a restore never does. */
-  private async drillFor(env: Environment, dir: string, ctx: CallContext, reuse: boolean): Promise<DrillReport> {
+  private async drillFor(env: Environment, dir: string, ctx: CallContext, reuse: boolean, onProgress?: (p: Progress) => void): Promise<DrillReport> {
     const key = environmentKey(env);
     if (reuse) {
       const last = this.catalog.latestDrillReport(path.basename(dir));
       if (last) return last;
     }
-    const report = await runDrill(dir, { envKey: key, scratchRoot: path.join(this.home, 'scratch'), signal: ctx.signal });
+    const report = await runDrill(dir, { envKey: key, scratchRoot: path.join(this.home, 'scratch'), signal: ctx.signal, onProgress });
     this.catalog.recordDrill(key, report);
     return report;
+  }
+
+  /**
+   * The pre-flight's drill: always fresh, its progress told. The set's bytes are fingerprinted
+   * first, so that a change made while the drill reads shows as a different fingerprint later.
+   */
+  private async preflightDrill(env: Environment, dir: string, ctx: CallContext): Promise<DrillReport> {
+    this.drilledClean.delete(dir);
+    const fingerprint = await setFingerprint(dir, ctx.signal);
+    const report = await this.drillFor(env, dir, ctx, false, ctx.onProgress);
+    if (report.passed) {
+      this.drilledClean.set(dir, { fingerprint, report });
+      if (this.drilledClean.size > 16) this.drilledClean.delete(this.drilledClean.keys().next().value!);
+    }
+    return report;
+  }
+
+  /**
+   * The restore's drill: the passing pre-flight drill of this set when its bytes are still exactly
+   * those that drill read (same fingerprint), else a fresh one. A screen's word is never taken.
+   */
+  private async restoreDrill(env: Environment, dir: string, ctx: CallContext): Promise<DrillReport> {
+    const clean = this.drilledClean.get(dir);
+    this.drilledClean.delete(dir);
+    if (clean && (await setFingerprint(dir, ctx.signal).catch(() => null)) === clean.fingerprint) return clean.report;
+    return this.drillFor(env, dir, ctx, false);
   }
 
   private readonly handlers: Handlers = {
@@ -304,6 +336,16 @@ export class Engine {
       const plan = await planRestore(env, dir, { to, toDatabase, signal, drill: () => this.drillFor(env, dir, ctx, true) });
       return plan.preview;
     },
+    'restore.preflight': async ({ env: ref, set, to, toDatabase }, ctx) => {
+      const env = this.environment(ref);
+      const dir = await this.setPath(env, set);
+      const signal = ctx.signal ?? new AbortController().signal;
+      const checkedAt = new Date().toISOString();
+      const plan = await restoreTargets(env, dir, { to, toDatabase });
+      const checks = await preflightChecks(env, dir, plan, { signal, drill: () => this.preflightDrill(env, dir, ctx) });
+      return { env: environmentKey(env), setId: plan.manifest.id, mode: plan.destination ? 'elsewhere' : 'live', checkedAt, checks, ready: checks.every((c) => c.status !== 'FAIL') };
+    },
+    'restore.checkFolder': async ({ to }) => folderCheck(to),
     'restore.run': async ({ env: ref, set, to, toDatabase, confirm }, ctx) => {
       const env = this.environment(ref);
       const key = environmentKey(env);
@@ -311,7 +353,7 @@ export class Engine {
       const elsewhere = [to, toDatabase && `database ${toDatabase}`].filter(Boolean).join(' and ');
       const what = `${elsewhere ? `Restore of ${set} to ${elsewhere}` : `Restore of ${set}`}`;
       try {
-        const result = await runRestore(env, dir, { home: this.home, door: this.door, to, toDatabase, confirm, signal: ctx.signal, onProgress: ctx.onProgress, drill: () => this.drillFor(env, dir, ctx, false) });
+        const result = await runRestore(env, dir, { home: this.home, door: this.door, to, toDatabase, confirm, signal: ctx.signal, onProgress: ctx.onProgress, drill: () => this.restoreDrill(env, dir, ctx) });
         if (result.safetySet) await this.syncSets(env);
         const safety = result.safetySet ? `; safety backup ${result.safetySet.id}` : '; no live data to save first';
         this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome: 'success', summary: `${what} verified (${result.verification.length} checks)${elsewhere ? '' : safety}`, detail: result });

@@ -20,7 +20,8 @@ export function resolvePath(p: string, baseDir: string): string {
   return path.resolve(baseDir, p);
 }
 
-function isFull(p: string): boolean {
+/** A path that means the same wherever Lifeboat started: absolute, or in the home folder (`~/`). */
+export function isFullPath(p: string): boolean {
   return path.isAbsolute(p) || p === '~' || p.startsWith('~/');
 }
 
@@ -44,9 +45,9 @@ export function parseEnvironment(input: unknown, baseDir: string | null, origin 
   }
   const env = parsed.data;
   if (baseDir === null) {
-    if (!isFull(env.location)) problems.push({ path: 'location', message: FULL_PATH });
+    if (!isFullPath(env.location)) problems.push({ path: 'location', message: FULL_PATH });
     env.sources.forEach((s, i) => {
-      for (const [field, value] of pathsOf(s)) if (!isFull(value)) problems.push({ path: `sources[${i}].${field}`, message: FULL_PATH });
+      for (const [field, value] of pathsOf(s)) if (!isFullPath(value)) problems.push({ path: `sources[${i}].${field}`, message: FULL_PATH });
     });
     if (problems.length) throw invalid(origin, problems);
   }

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { environmentKey, type Environment, type Source } from '../../shared/environment.js';
 import type { Artifact, Manifest } from '../../shared/manifest.js';
 import type { DrillCheck, DrillReport } from '../../shared/drill.js';
-import type { RestorePreview } from '../../shared/restore.js';
+import type { FolderCheck, RestorePreview } from '../../shared/restore.js';
 import { formatBytes } from '../../shared/format.js';
 import { timedCheck } from './checks.js';
+import { FULL_PATH, isFullPath, resolvePath } from './environment-file.js';
 import { LifeboatError } from './errors.js';
 import { readManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
@@ -47,14 +48,11 @@ export function contextOf(t: RestoreTarget, setDir: string, destination: Restore
 /** The restore test's destination, or null for a restore over the live data. */
 export function destinationOf(req: { to?: string; toDatabase?: string }): RestoreDestination | null {
   if (!req.to && !req.toDatabase) return null;
-  return { ...(req.to ? { folder: path.resolve(req.to) } : {}), ...(req.toDatabase ? { database: req.toDatabase } : {}) };
+  return { ...(req.to ? { folder: resolvePath(req.to, process.cwd()) } : {}), ...(req.toDatabase ? { database: req.toDatabase } : {}) };
 }
 
-/**
- * Works out what a restore of a set would do, and checks everything that can be checked before
- * anything is written: the drill, the targets in use, free space. Reads only.
- */
-export async function planRestore(env: Environment, setDir: string, req: PlanRequest): Promise<RestorePlan> {
+/** The set's manifest and where each of its sources goes; throws when a source cannot be placed. Reads only. */
+export async function restoreTargets(env: Environment, setDir: string, req: { to?: string; toDatabase?: string }): Promise<Omit<RestorePlan, 'preview'>> {
   const read = await readManifest(setDir);
   if (!read.ok) throw read.error;
   const manifest = read.manifest;
@@ -79,11 +77,44 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
     if (other) throw new LifeboatError('BAD_ARGUMENT', `Sources "${other}" and "${t.source.name}" would both be restored into ${t.target}.`, 'Restore them one at a time, or give each its own place in the environment.');
     seen.set(t.target, t.source.name);
   }
+  return { manifest, targets, destination };
+}
 
+/**
+ * Works out what a restore of a set would do, and checks everything that can be checked before
+ * anything is written: the drill, the targets in use, free space. Reads only.
+ */
+export async function planRestore(env: Environment, setDir: string, req: PlanRequest): Promise<RestorePlan> {
+  const { manifest, targets, destination } = await restoreTargets(env, setDir, req);
+  const live = destination === null;
   const progress = new ProgressMeter({ operation: 'restore', env: environmentKey(env) }, { bytes: 0, files: 0 }, undefined);
   const ctx = (t: RestoreTarget) => contextOf(t, setDir, destination, req.signal, progress);
   const sources = await Promise.all(targets.map((t) => restorerOf(t.source).preview(ctx(t))));
+  const preflight = await preflightChecks(env, setDir, { targets, destination }, req);
+  const protectedLive = live && env.protection === 'protected';
+  const preview: RestorePreview = {
+    env: environmentKey(env),
+    setId: manifest.id,
+    mode: live ? 'live' : 'elsewhere',
+    sources,
+    safetyLocation: live ? env.location : null,
+    needsConfirmation: protectedLive,
+    preflight,
+    ready: preflight.every((c) => c.status !== 'FAIL'),
+  };
+  return { manifest, targets, destination, preview };
+}
 
+/**
+ * The pre-flight of a restore: the set's drill, then (live) each target not in use, or (elsewhere)
+ * an empty folder and each kind's own destination check, the restore programs, and free space.
+ * The restore runs these before it writes; `restore.preflight` runs them for a screen. Reads only.
+ */
+export async function preflightChecks(env: Environment, setDir: string, plan: Pick<RestorePlan, 'targets' | 'destination'>, req: Pick<PlanRequest, 'drill' | 'signal'>): Promise<DrillCheck[]> {
+  const { targets, destination } = plan;
+  const live = destination === null;
+  const progress = new ProgressMeter({ operation: 'restore', env: environmentKey(env) }, { bytes: 0, files: 0 }, undefined);
+  const ctx = (t: RestoreTarget) => contextOf(t, setDir, destination, req.signal, progress);
   const preflight: DrillCheck[] = [];
   const t0 = performance.now();
   const report = await req.drill();
@@ -102,8 +133,8 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
   } else {
     const to = destination.folder;
     if (to) {
-      const entries = await fs.readdir(to).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
-      preflight.push({ target: to, name: 'destination is empty', status: entries.length ? 'FAIL' : 'PASS', reason: entries.length ? `${to} already holds ${entries.length} entries; choose an empty or new folder` : 'nothing there will be overwritten', durationMs: 0 });
+      const check = await folderCheck(to);
+      preflight.push({ target: check.folder, name: DESTINATION_EMPTY_CHECK, status: check.status, reason: check.reason, durationMs: 0 });
     }
     for (const t of targets) {
       const own = restorerOf(t.source).destinationCheck;
@@ -116,18 +147,32 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
     if (ready) await timedCheck(preflight, t.target, RESTORE_PROGRAMS_CHECK, () => ready(ctx(t)));
   }
   preflight.push(await spaceCheck(env, targets, live, ctx));
-  const protectedLive = live && env.protection === 'protected';
-  const preview: RestorePreview = {
-    env: environmentKey(env),
-    setId: manifest.id,
-    mode: live ? 'live' : 'elsewhere',
-    sources,
-    safetyLocation: live ? env.location : null,
-    needsConfirmation: protectedLive,
-    preflight,
-    ready: preflight.every((c) => c.status !== 'FAIL'),
-  };
-  return { manifest, targets, destination, preview };
+  return preflight;
+}
+
+/** The name of the pre-flight check that a restore test's folder is empty or new. */
+export const DESTINATION_EMPTY_CHECK = 'destination is empty';
+
+/**
+ * The rule for a restore test's folder: a full path to a folder that is empty or does not exist
+ * yet (the restore creates it), so nothing there is ever overwritten or mixed with the set.
+ */
+export async function folderCheck(to: string): Promise<FolderCheck> {
+  if (!isFullPath(to)) return { folder: to, status: 'FAIL', reason: `"${to}" is not a full path; ${FULL_PATH}` };
+  const folder = resolvePath(to, '/');
+  const fail = (reason: string): FolderCheck => ({ folder, status: 'FAIL', reason });
+  let entries: string[];
+  try {
+    entries = await fs.readdir(folder);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { folder, status: 'PASS', reason: `${folder} does not exist yet; the restore creates it` };
+    if (code === 'ENOTDIR') return fail((await fs.stat(folder).then(() => true, () => false)) ? `${folder} is a file, not a folder; choose an empty or new folder` : `a part of ${folder} is a file, not a folder; choose an empty or new folder`);
+    return fail(`${folder} cannot be read (${code ?? (err as Error).message}); choose a folder you may write to`);
+  }
+  if (!entries.length) return { folder, status: 'PASS', reason: 'nothing there will be overwritten' };
+  const named = entries.sort().slice(0, 3).join(', ');
+  return fail(`${folder} already holds ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} (${named}${entries.length > 3 ? ', …' : ''}); choose an empty or new folder`);
 }
 
 /** The nearest folder that exists at or above `p`: where free space is measured. */

@@ -23,7 +23,7 @@ export interface RestoreOptions {
   toDatabase?: string;
   /** The environment's name, typed by the operator; required for a protected environment. */
   confirm?: string;
-  /** A fresh drill of the set: a restore never trusts an old report. */
+  /** The set's drill: a fresh one, or the pre-flight's passing one while the set's bytes are exactly those it read; never a recorded report. */
   drill: () => Promise<DrillReport>;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;

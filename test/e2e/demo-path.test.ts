@@ -54,7 +54,7 @@ describe('a newcomer\'s first minutes, in the browser through `lifeboat serve`',
     await page.getByText('Added back: 1 file').waitFor();
     await shot(page, '05-restore-preview');
     await page.getByRole('button', { name: 'Next: checks before restoring' }).click();
-    await page.getByText('Every check passed; the restore can go ahead.').waitFor();
+    await page.getByText(/Every check passed \(checked .+\); the restore can go ahead\./).waitFor();
     await shot(page, '06-restore-checks');
     await page.getByRole('button', { name: 'Next: confirm' }).click();
     await shot(page, '07-restore-confirm');

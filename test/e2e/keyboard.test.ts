@@ -49,12 +49,15 @@ describe('keyboard alone', () => {
     await page.keyboard.press('Enter');
     await tabTo(page, /Folder to restore into/);
     await page.keyboard.type(target);
+    // The engine answers for the folder as it is typed; the button waits for that answer.
+    await page.getByText(/Folder can be used/).waitFor();
     await tabTo(page, /^Next: see what will change$/);
     await page.keyboard.press('Enter');
     await page.getByText(/over the live data|into /).first().waitFor();
     await page.getByRole('row', { name: /^notes — 120/ }).waitFor();
     await tabTo(page, /^Next: checks before restoring$/);
     await page.keyboard.press('Enter');
+    await page.getByText(/Every check passed/).waitFor();
     await tabTo(page, /^Next: confirm$/);
     await page.keyboard.press('Enter');
     await page.getByText('The live data is not touched.').waitFor();
