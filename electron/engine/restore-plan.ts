@@ -39,6 +39,8 @@ export interface PlanRequest {
 
 /** The name of the pre-flight check that a source's restore programs are there. */
 export const RESTORE_PROGRAMS_CHECK = 'restore programs ready';
+/** The pre-flight's name for the drill of the set to restore. */
+export const RESTORE_DRILL_CHECK = 'drill of the set';
 
 /** The context every restore step of one target is given. */
 export function contextOf(t: RestoreTarget, setDir: string, destination: RestoreDestination | null, signal: AbortSignal, progress: ProgressMeter): RestoreContext {
@@ -119,7 +121,7 @@ export async function preflightChecks(env: Environment, setDir: string, plan: Pi
   const t0 = performance.now();
   const report = await req.drill();
   const failed = report.checks.filter((c) => c.status === 'FAIL');
-  preflight.push({ target: 'set', name: 'drill passed', status: report.passed ? 'PASS' : 'FAIL', reason: report.passed ? `${report.checks.length} checks passed (${report.startedAt})` : `the drill failed: ${failed.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}`, durationMs: performance.now() - t0 });
+  preflight.push({ target: 'set', name: RESTORE_DRILL_CHECK, status: report.passed ? 'PASS' : 'FAIL', reason: report.passed ? `${report.checks.length} checks passed (${report.startedAt})` : `the drill failed: ${failed.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}`, durationMs: performance.now() - t0 });
 
   if (live) {
     for (const t of targets) {

@@ -10,7 +10,7 @@ import { faultPoint } from './fault-points.js';
 import { acquireLock } from './lock.js';
 import { ProgressMeter } from './progress.js';
 import { RestoreJournal, type Journal, type JournalSource } from './restore-journal.js';
-import { contextOf, destinationOf, planRestore, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';
+import { contextOf, destinationOf, planRestore, RESTORE_DRILL_CHECK, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';
 import { restorerOf } from './sources/index.js';
 import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/types.js';
 import type { Artifact } from '../../shared/manifest.js';
@@ -34,7 +34,7 @@ function refusal(plan: RestorePlan): LifeboatError {
   const failed = plan.preview.preflight.filter((c) => c.status === 'FAIL');
   const first = failed[0]!;
   const list = failed.map((c) => `${c.name} (${c.target}): ${c.reason}`).join('\n  ');
-  const code = first.name === 'drill passed' ? 'SET_FAILED_DRILL' : first.name === 'not in use' ? 'IN_USE' : first.name === 'enough free space' ? 'NOT_ENOUGH_SPACE' : first.name === RESTORE_PROGRAMS_CHECK ? 'TOOL_MISSING' : 'TARGET_NOT_EMPTY';
+  const code = first.name === RESTORE_DRILL_CHECK ? 'SET_FAILED_DRILL' : first.name === 'not in use' ? 'IN_USE' : first.name === 'enough free space' ? 'NOT_ENOUGH_SPACE' : first.name === RESTORE_PROGRAMS_CHECK ? 'TOOL_MISSING' : 'TARGET_NOT_EMPTY';
   const hint =
     code === 'SET_FAILED_DRILL' ? 'This set cannot be trusted; restore another set whose drill passes.'
     : code === 'IN_USE' ? 'Stop the application that uses the data, then restore again.'

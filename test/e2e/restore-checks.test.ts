@@ -76,8 +76,8 @@ describe('the restore wizard\'s checks are the engine\'s pre-flight, run now', {
     await toChecks(page, host.url, shop.setId);
 
     await page.getByText(/Cannot restore now/).waitFor();
-    await page.getByRole('row', { name: /drill passed FAIL the drill failed: db\.sqlite\.gz: size and SHA-256 as recorded/ }).waitFor();
-    await page.getByText('1 check failed: drill passed (set). Nothing was changed.').waitFor();
+    await page.getByRole('row', { name: /drill of the set FAIL the drill failed: db\.sqlite\.gz: size and SHA-256 as recorded/ }).waitFor();
+    await page.getByText('1 check failed: drill of the set (set). Nothing was changed.').waitFor();
     expect(await page.getByRole('button', { name: 'Next: confirm' }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: /^Restore/ }).count()).toBe(0);
     await shots(page, '40-restore-checks-failed');
@@ -101,7 +101,7 @@ describe('the restore wizard\'s checks are the engine\'s pre-flight, run now', {
     await page.getByRole('button', { name: 'Check again' }).click();
     await page.getByText(/Every check passed \(checked /).waitFor();
     expect(await page.getByRole('row', { name: /FAIL/ }).count()).toBe(0);
-    await page.getByRole('row', { name: /drill passed PASS/ }).waitFor();
+    await page.getByRole('row', { name: /drill of the set PASS/ }).waitFor();
     await shots(page, '42-restore-checks-passed');
 
     await page.getByRole('button', { name: 'Next: confirm' }).click();

@@ -49,13 +49,13 @@ describe('restore.preflight: the checks a restore makes, run now', () => {
     expect(first.passed).toBe(true);
     const good = api['restore.preflight'].result.parse(await engine.call('restore.preflight', { env: 'prod', set: set.id }));
     expect(good.ready).toBe(true);
-    expect(good.checks.find((c) => c.name === 'drill passed')?.status).toBe('PASS');
+    expect(good.checks.find((c) => c.name === 'drill of the set')?.status).toBe('PASS');
 
     flipByte(path.join(set.path, 'db.sqlite.gz'));
     const seen: Progress[] = [];
     const bad = api['restore.preflight'].result.parse(await engine.call('restore.preflight', { env: 'prod', set: set.id }, { job: 'p1', onProgress: (p) => seen.push(p) }));
     expect(bad.ready).toBe(false);
-    const drill = bad.checks.find((c) => c.name === 'drill passed')!;
+    const drill = bad.checks.find((c) => c.name === 'drill of the set')!;
     expect(drill.status).toBe('FAIL');
     expect(drill.reason).toContain('db.sqlite.gz');
     expect(seen.some((p) => p.operation === 'drill')).toBe(true);
@@ -73,7 +73,7 @@ describe('restore.preflight: the checks a restore makes, run now', () => {
     const inUse = busy.checks.find((c) => c.name === 'not in use' && c.target === db)!;
     expect(inUse.status).toBe('FAIL');
     expect(inUse.reason).toContain(`(pid ${holder.pid})`);
-    expect(busy.checks.find((c) => c.name === 'drill passed')?.status).toBe('PASS');
+    expect(busy.checks.find((c) => c.name === 'drill of the set')?.status).toBe('PASS');
     expect(busy.checks.find((c) => c.name === 'enough free space')?.status).toBe('PASS');
 
     holder.kill('SIGKILL');

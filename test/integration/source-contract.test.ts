@@ -162,7 +162,7 @@ describe.each(kinds)('source contract: $name', (kind) => {
     expect(preview.ready).toBe(true);
     expect(preview.needsConfirmation).toBe(true);
     expect(preview.sources.map((s) => [s.source, s.targetExists])).toEqual([['data', true]]);
-    expect(preview.preflight.map((c) => c.name)).toEqual(expect.arrayContaining(['drill passed', 'not in use', 'enough free space']));
+    expect(preview.preflight.map((c) => c.name)).toEqual(expect.arrayContaining(['drill of the set', 'not in use', 'enough free space']));
     expect(preview.preflight.filter((c) => c.status === 'FAIL')).toEqual([]);
     expect(live.state()).toBe(changed);
   });
