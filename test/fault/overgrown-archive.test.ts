@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../shared/drill.js';
@@ -6,9 +8,11 @@ import type { Manifest } from '../../shared/manifest.js';
 import type { ActivityEntry } from '../../shared/api.js';
 import { createWebBridge } from '../../renderer/src/lib/web-bridge.js';
 import { manifestDigest } from '../../electron/engine/manifest.js';
+import { extract } from '../../electron/engine/sources/archive-extract.js';
+import { ProgressMeter } from '../../electron/engine/progress.js';
 import { makeLiveData, treeFingerprint } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
-import { jsonOf, runCli, useTempDirs } from '../support/tools.js';
+import { failure, jsonOf, requireBinary, runCli, useTempDirs } from '../support/tools.js';
 import { useServedHosts } from '../support/web-host.js';
 
 /**
@@ -108,5 +112,47 @@ describe('an archive that expands past its manifest before its last file', () =>
       }
     });
     expect(open.filter((f) => f.includes(path.join(home, 'scratch')))).toEqual([]);
+  });
+});
+
+describe('a damaged archive', () => {
+  /** a.bin and b.bin (200 kB of noise each) and c.txt, packed by tar(1); `damage` edits the uncompressed tar first. */
+  function packed(damage: (tar: Buffer) => Buffer = (t) => t): string {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'src'));
+    writeFileSync(path.join(root, 'src', 'a.bin'), randomBytes(200_000));
+    writeFileSync(path.join(root, 'src', 'b.bin'), randomBytes(200_000));
+    writeFileSync(path.join(root, 'src', 'c.txt'), 'hi\n');
+    const tar = path.join(root, 'assets.tar');
+    execFileSync(requireBinary('tar', 'tar'), ['-C', path.join(root, 'src'), '-cf', tar, 'a.bin', 'b.bin', 'c.txt']);
+    writeFileSync(tar, damage(readFileSync(tar)));
+    execFileSync(requireBinary('gzip', 'gzip'), [tar]);
+    return `${tar}.gz`;
+  }
+  const details = { type: 'archive', fileCount: 3, totalBytes: 400_003, dirCount: 0, symlinkCount: 0, indexFile: 'assets.files.jsonl' } as const;
+  const extractInto = (archive: string) => {
+    const dest = path.join(path.dirname(archive), 'dest');
+    mkdirSync(dest);
+    const progress = new ProgressMeter({ operation: 'drill', env: 't' }, { bytes: 0, files: 0 }, undefined);
+    return failure(extract(archive, dest, details, { links: 'record', signal: new AbortController().signal, progress }));
+  };
+
+  it('cut off inside its second file: the error names that entry', async () => {
+    const archive = packed();
+    truncateSync(archive, Math.floor(statSync(archive).size * 0.75));
+    const err = await extractInto(archive);
+    expect(err.message).toContain('assets.tar.gz could not be extracted');
+    expect(err.message).toContain('b.bin');
+  });
+
+  it('with an unreadable header after its first file: the error names the entry it got to', async () => {
+    // The header after a.bin (512 + 200192 bytes in) gets a wrong checksum.
+    const archive = packed((tar) => {
+      tar.write('9999999 ', 512 + 200_192 + 148, 'latin1');
+      return tar;
+    });
+    const err = await extractInto(archive);
+    expect(err.message).toContain('checksum failure');
+    expect(err.message).toContain('a.bin');
   });
 });
