@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES, errorClass, type ErrorShape } from '../shared/errors.js';
 import { count, formatBytes, formatDuration } from '../shared/format.js';
@@ -25,17 +25,34 @@ interface Common {
   json?: boolean;
 }
 
-/** Runs one contract call with cancellation on Ctrl-C and progress on a terminal; returns its result, or undefined after a failure. */
+/** How long a cancelled call may take to remove its partial work before the process ends anyway. */
+const CANCEL_GRACE_MS = 10_000;
+
+/**
+ * Runs one contract call with cancellation on Ctrl-C or SIGTERM and progress on a terminal;
+ * returns its result, or undefined after a failure. A cancelled call that has not ended within
+ * CANCEL_GRACE_MS ends the process anyway: what it leaves (a partial set, a restore's journal) is
+ * what a killed run leaves, and the next run cleans it up.
+ */
 async function call<M extends MethodName>(method: M, args: unknown, opts: Common, print: (r: ResultOf<M>) => void): Promise<ResultOf<M> | undefined> {
   const controller = new AbortController();
   let interrupts = 0;
-  const onSignal = () => {
+  let grace: NodeJS.Timeout | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
     if (++interrupts > 1) process.exit(130);
     err('Cancelling… (the partial work is being removed)');
     controller.abort();
+    grace = setTimeout(() => {
+      report({ code: 'CANCELLED', message: `Cancelled by ${signal}, but the work did not stop within ${CANCEL_GRACE_MS / 1000} s; Lifeboat stopped it there.`, hint: 'The next run cleans up what it had begun (a partial set is removed, an unfinished restore is rolled back or forward). Start it again when ready.' }, opts);
+      process.exit(process.exitCode);
+    }, CANCEL_GRACE_MS).unref();
   };
+  // Should the call's work stop without settling (nothing left to wait for), say so instead of
+  // letting Node exit 13 with nothing printed.
+  const unsettled = () => report({ code: 'INTERNAL', message: `The ${method} call stopped without a result or an error.`, hint: 'This is a bug in Lifeboat: run the command again, and report it with the activity log if it repeats.' }, opts);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.once('beforeExit', unsettled);
   let engine: Engine | undefined;
   try {
     engine = new Engine(lifeboatHome(), 'cli');
@@ -54,9 +71,11 @@ async function call<M extends MethodName>(method: M, args: unknown, opts: Common
     report(toErrorShape(e), opts);
     return undefined;
   } finally {
+    clearTimeout(grace);
     engine?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('beforeExit', unsettled);
   }
 }
 
@@ -73,13 +92,49 @@ function drawProgress(p: Progress): void {
   process.stderr.write(`\r\x1b[K${p.phase}${p.source ? ` ${p.source}` : ''}: ${pct}% · ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)} · ${p.filesDone}/${p.filesTotal} files · ${formatBytes(p.bytesPerSecond)}/s${left}`);
 }
 
-function readJsonFile(file: string): unknown {
-  let text: string;
+/** An environment file is small; anything larger is not one (and `/dev/zero` would never end). */
+const MAX_ENV_FILE = 1 << 20;
+
+/** What a path that is not a regular file is, for the refusal. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Reads an environment file, bounded in type and size before a byte is read: a FIFO would block
+ * and a device never end. Opened non-blocking and checked again on the open file, so a path
+ * swapped after the first look cannot slip through.
+ */
+function readEnvironmentText(file: string): string {
+  const refuse = (why: string) => new LifeboatError('BAD_ARGUMENT', `${file} is ${why}, not an environment file.`, 'Give the path of an environment file (JSON) on disk; to import what a program prints, save it to a file first.');
+  const tooLarge = (size: string) => new LifeboatError('TOO_LARGE', `${file} is ${size}; an environment file is at most ${MAX_ENV_FILE} bytes (1 MiB).`, 'Check that this is the environment file you meant: it holds one environment as JSON.');
+  let fd: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    const before = statSync(file);
+    if (!before.isFile()) throw refuse(kindOf(before));
+    if (before.size > MAX_ENV_FILE) throw tooLarge(`${before.size} bytes`);
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw refuse(kindOf(st));
+    const buf = Buffer.alloc(MAX_ENV_FILE + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_ENV_FILE) throw tooLarge('larger than that');
+    return buf.subarray(0, n).toString('utf8');
   } catch (e) {
+    if (e instanceof LifeboatError) throw e;
     throw new LifeboatError('BAD_ARGUMENT', `Cannot read ${file}: ${(e as Error).message}.`, 'Give the path of an environment file (JSON).');
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+function readJsonFile(file: string): unknown {
+  const text = readEnvironmentText(file);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -34,6 +34,10 @@ export const ERROR_CLASSES = {
   LOCATION_UNWRITABLE: 'input',
   NEWER_FORMAT: 'input',
   NOT_A_SET: 'input',
+  /** A path with a NUL byte: no filesystem can hold it. */
+  BAD_PATH: 'input',
+  /** A path past the filesystem's limits (4095 bytes, or a name past 255). */
+  PATH_TOO_LONG: 'input',
   SOURCE_CHANGED: 'failed',
   SOURCE_READ_FAILED: 'failed',
   DISK_FULL: 'failed',

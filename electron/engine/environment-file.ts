@@ -38,11 +38,12 @@ function inside(child: string, parent: string): boolean {
  */
 export function parseEnvironment(input: unknown, baseDir: string | null, origin = 'The environment'): Environment {
   const parsed = Environment.safeParse(input);
-  const problems: Problem[] = [];
+  // Paths no filesystem can hold, found on the raw input so they are reported with the schema's own problems.
+  const problems: Problem[] = pathProblems(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push({ path: fieldPath(issue.path), message: issue.message });
-    throw invalid(origin, problems);
   }
+  if (!parsed.success || problems.length) throw invalid(origin, problems);
   const env = parsed.data;
   if (baseDir === null) {
     if (!isFullPath(env.location)) problems.push({ path: 'location', message: FULL_PATH });
@@ -73,6 +74,58 @@ export function parseEnvironment(input: unknown, baseDir: string | null, origin 
   }
   if (problems.length) throw invalid(origin, problems);
   return env;
+}
+
+/** Linux's limits: a path of at most 4095 bytes, each of its names at most 255. */
+const PATH_MAX = 4095;
+const NAME_MAX = 255;
+
+/** Why a path can never name a file (a NUL byte, only spaces, past the system's limits), or undefined. */
+export function unusablePath(p: string): string | undefined {
+  if (p.includes('\0')) return 'contains a NUL byte (\\0), which no file name can hold; remove it';
+  if (p.length > 0 && p.trim() === '') return 'is only spaces; give the path of a folder or file';
+  const bytes = Buffer.byteLength(p);
+  if (bytes > PATH_MAX) return `is ${bytes} bytes long; a path can be at most ${PATH_MAX} bytes`;
+  const long = p.split('/').find((name) => Buffer.byteLength(name) > NAME_MAX);
+  if (long !== undefined) return `has a name of ${Buffer.byteLength(long)} bytes ("${long.slice(0, 24)}…"); each name in a path can be at most ${NAME_MAX} bytes`;
+  return undefined;
+}
+
+/** Why an include or exclude glob can never match (absolute, a NUL byte), or undefined. */
+function unusableGlob(glob: string, folder: unknown): string | undefined {
+  if (glob.includes('\0')) return 'contains a NUL byte (\\0); remove it';
+  if (glob.startsWith('/') || glob === '~' || glob.startsWith('~/') || /^[A-Za-z]:[\\/]/.test(glob)) {
+    const inside = glob.replace(/^(~\/?|[A-Za-z]:[\\/]|\/+)/, '') || '**';
+    return `is absolute, but globs are relative to the source's folder${typeof folder === 'string' ? ` (${folder})` : ''}: write "${inside}" for what lies inside it, or point the source's path at the folder you mean`;
+  }
+  return undefined;
+}
+
+const fieldsWithPaths = ['path', 'passfile', 'binDir', 'scratch.passfile', 'dump.cwd', 'restore.cwd'];
+
+/** The unusable paths and globs of an environment as given (before the schema), each with its field path. */
+function pathProblems(input: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const at = (obj: unknown, dotted: string): unknown => dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+  const check = (value: unknown, field: string) => {
+    const why = typeof value === 'string' ? unusablePath(value) : undefined;
+    if (why) problems.push({ path: field, message: why });
+  };
+  check(at(input, 'location'), 'location');
+  const sources = at(input, 'sources');
+  if (!Array.isArray(sources)) return problems;
+  sources.forEach((source: unknown, i) => {
+    for (const field of fieldsWithPaths) check(at(source, field), `sources[${i}].${field}`);
+    for (const list of ['include', 'exclude']) {
+      const globs = at(source, list);
+      if (!Array.isArray(globs)) continue;
+      globs.forEach((glob: unknown, j) => {
+        const why = typeof glob === 'string' ? unusableGlob(glob, at(source, 'path')) : undefined;
+        if (why) problems.push({ path: `sources[${i}].${list}[${j}]`, message: why });
+      });
+    }
+  });
+  return problems;
 }
 
 /** The fields of a source that name a place on disk, with their values (for the full-path rule). */

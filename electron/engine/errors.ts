@@ -30,9 +30,15 @@ export function exitClassOf(err: unknown) {
   return errorClass(toErrorShape(err).code);
 }
 
+/** A path as a message shows it: a very long one cut, with its length, so the message stays readable. */
+export function shownPath(p: string): string {
+  return p.length <= 160 ? p : `${p.slice(0, 120)}… (${p.length} characters)`;
+}
+
 /** Maps a Node filesystem error on `path` to an operator-facing error, or returns undefined. */
-export function fsError(err: unknown, path: string, writing: boolean): LifeboatError | undefined {
+export function fsError(err: unknown, fullPath: string, writing: boolean): LifeboatError | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const path = shownPath(fullPath);
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
@@ -46,6 +52,20 @@ export function fsError(err: unknown, path: string, writing: boolean): LifeboatE
       return writing ? undefined : new LifeboatError('SOURCE_MISSING', `${path} does not exist.`, 'Check the path in the environment, or restore the missing data first.');
     case 'EROFS':
       return new LifeboatError('LOCATION_UNWRITABLE', `${path} is on a read-only filesystem.`, 'Choose a backup location on a writable disk.');
+    case 'ENAMETOOLONG':
+      return new LifeboatError('PATH_TOO_LONG', `${path} is too long for the filesystem.`, 'A path can be at most 4095 bytes and each name in it 255: correct the path in the environment (or shorten the names inside the folder).');
+    case 'ERR_INVALID_ARG_VALUE':
+    case 'ERR_INVALID_ARG_TYPE':
+      if (!/null bytes/.test((err as Error).message)) return undefined;
+      return new LifeboatError('BAD_PATH', `${JSON.stringify(path).slice(1, -1)} contains a NUL byte (\\0), which no file name can hold.`, 'Correct the path in the environment and import it again.');
+    case 'EIO':
+      return new LifeboatError(
+        writing ? 'WRITE_FAILED' : 'SOURCE_READ_FAILED',
+        `${writing ? 'Writing' : 'Reading'} ${path} failed with an input/output error (EIO).`,
+        /^\/(proc|sys|dev)(\/|$)/.test(fullPath)
+          ? `${path} is not a file on a disk but a view the kernel makes (under /${fullPath.split('/')[1]}); point the environment at the real file or folder.`
+          : 'The disk may be failing or was disconnected: check it (dmesg shows the kernel\'s messages), then try again.',
+      );
     default:
       return undefined;
   }

@@ -1,6 +1,5 @@
 import { Unpack, type ReadEntry } from 'tar';
 import { createReadStream, promises as fs } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -31,14 +30,23 @@ export interface Extracted extends Listing {
 
 const UNSAFE_HINT = 'The archive does not match its manifest: it may be damaged or forged. Use another set, and run a drill on this one.';
 
-/** Counts file bytes against the manifest's total across one extraction: a bomb stops at its budget. */
+/**
+ * Counts file bytes against the manifest's total across one extraction: a bomb stops at its
+ * budget. Past it, the tap reports the failure and swallows the rest of the entry instead of
+ * erroring: node-tar pipes each entry into its transform and, when that stream errors, waits
+ * for a drain that never comes, so the archive would never settle.
+ */
 class BudgetTap extends HashTap {
-  constructor(private readonly budget: { left: number; total: number }, private readonly name: string, onBytes: (n: number) => void) {
+  constructor(private readonly budget: { left: number; total: number }, private readonly name: string, onBytes: (n: number) => void, private readonly fail: (err: LifeboatError) => void) {
     super(onBytes);
   }
   override _transform(chunk: Buffer, enc: BufferEncoding, done: TransformCallback): void {
+    if (this.budget.left < 0) return done();
     this.budget.left -= chunk.length;
-    if (this.budget.left < 0) return done(new LifeboatError('UNSAFE_ARCHIVE', `its files expand past the ${this.budget.total} bytes the manifest records (at ${this.name}); extraction stopped`, UNSAFE_HINT));
+    if (this.budget.left < 0) {
+      this.fail(new LifeboatError('UNSAFE_ARCHIVE', `its files expand past the ${this.budget.total} bytes the manifest records (at ${this.name}); extraction stopped`, UNSAFE_HINT));
+      return done();
+    }
     super._transform(chunk, enc, done);
   }
 }
@@ -81,6 +89,13 @@ export async function extract(archivePath: string, dest: string, details: Archiv
   const name = path.basename(archivePath);
   const src = createReadStream(archivePath, { highWaterMark: 1 << 18 });
   let stopped = false; // after a failure no further entry is accepted
+  let failure: LifeboatError | undefined; // our own first refusal, which ends the extraction
+  let current: string | undefined; // the entry node-tar is at, so an error can name it
+  const fail = (err: LifeboatError) => {
+    failure ??= err;
+    stopped = true;
+    src.destroy(err);
+  };
   const placement = (entry: string, type: string): string | undefined => {
     if (kinds.has(entry)) return 'appears twice';
     if (type !== 'Directory' && parents.has(entry)) return 'earlier entries use that path as a folder';
@@ -97,6 +112,7 @@ export async function extract(archivePath: string, dest: string, details: Archiv
       if (stopped) return false;
       const entry = stat as ReadEntry; // extraction always passes a ReadEntry (Stats only when packing)
       const at = entryName(raw);
+      current = raw;
       const unsafe = refusal(raw, entry.type);
       if (!unsafe && at === '.' && entry.type === 'Directory') return false; // the archive's own top folder
       const why = unsafe ?? placement(at, entry.type);
@@ -106,7 +122,7 @@ export async function extract(archivePath: string, dest: string, details: Archiv
       }
       kinds.set(at, entry.type);
       for (const a of ancestors(at)) parents.add(a);
-      if (kinds.size > recorded + 100) src.destroy(new LifeboatError('UNSAFE_ARCHIVE', `it holds more than ${recorded + 100} entries, the manifest records ${recorded}; extraction stopped`, UNSAFE_HINT));
+      if (kinds.size > recorded + 100) fail(new LifeboatError('UNSAFE_ARCHIVE', `it holds more than ${recorded + 100} entries, the manifest records ${recorded}; extraction stopped (at ${at})`, UNSAFE_HINT));
       if (entry.type === 'SymbolicLink') got.links.set(at, entry.linkpath ?? '');
       if (entry.type === 'Directory') got.dirs.add(at);
       return entry.type !== 'SymbolicLink';
@@ -114,7 +130,10 @@ export async function extract(archivePath: string, dest: string, details: Archiv
     onwarn: (code, message) => void got.refused.push(`${code}: ${message}`),
     transform: (entry) => {
       const at = entryName(entry.path);
-      const tap = new BudgetTap(budget, at, (n) => opts.progress.addBytes(n));
+      const tap = new BudgetTap(budget, at, (n) => opts.progress.addBytes(n), fail);
+      // Should the tap fail anyway, node-tar resumes the entry to skip it, but a piped entry waits
+      // for the failed tap to drain: unpiped first (this listener runs before node-tar's), it can end.
+      tap.once('error', () => void entry.unpipe(tap as unknown as ReadEntry));
       open.add(at);
       tap.once('finish', () => {
         written.set(at, { size: tap.bytes, sha256: tap.digest() });
@@ -131,11 +150,14 @@ export async function extract(archivePath: string, dest: string, details: Archiv
   try {
     // node-tar's Unpack is a Minipass-style writable, not a Node stream class; pipeline drives it through write/end/events.
     await pipeline(src, raw, createGunzip(), new ByteLimit(tarBudget, name), unpack as unknown as NodeJS.WritableStream, { signal: opts.signal });
-  } catch (err) {
+    // A refusal after the last read of the file cannot fail the pipeline any more.
+    if (failure) throw failure;
+  } catch (caught) {
     stopped = true;
     await settle(unpack, idle);
     if (opts.signal.aborted) throw cancelled();
-    const message = `${name} could not be extracted: ${err instanceof Error ? err.message : String(err)}`;
+    const err = failure ?? caught;
+    const message = `${name} could not be extracted: ${namingEntry(err, current)}`;
     // A budget or entry cap (ours, or ByteLimit's DRILL_FAILED) means the archive is not what its manifest says.
     if (err instanceof LifeboatError && (err.code === 'UNSAFE_ARCHIVE' || err.code === 'DRILL_FAILED')) throw new LifeboatError('UNSAFE_ARCHIVE', message, UNSAFE_HINT);
     throw new Error(message, { cause: err });
@@ -160,7 +182,20 @@ export async function extract(archivePath: string, dest: string, details: Archiv
 async function settle(unpack: Unpack, idle: Promise<void>): Promise<void> {
   unpack.on('error', () => {});
   unpack.end();
-  await Promise.race([idle, sleep(30_000, undefined, { ref: false })]); // a bound, in case node-tar never settles
+  // A bound, in case node-tar never settles. The timer keeps the process alive: an unreferenced
+  // one let the CLI exit (status 13, nothing printed) with this await still pending.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([idle, new Promise<void>((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+  clearTimeout(timer);
+}
+
+/** An extraction error's message, naming the entry it happened at (node-tar attaches it; otherwise the last one reached). */
+function namingEntry(err: unknown, current: string | undefined): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof LifeboatError) return message;
+  const entry = (err as { entry?: { path?: unknown } }).entry?.path;
+  if (typeof entry === 'string') return message.includes(entry) ? message : `${message} (at entry ${entry})`;
+  return current === undefined ? `${message} (before its first entry)` : `${message} (at or after entry ${current})`;
 }
 
 /**
