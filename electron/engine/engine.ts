@@ -8,7 +8,7 @@ import { count } from '../../shared/format.js';
 import { runBackup } from './backup.js';
 import { Catalog } from './catalog.js';
 import { runDrill } from './drill.js';
-import { parseEnvironment } from './environment-file.js';
+import { parseEnvironment, parseForSaving } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
 import { readManifest } from './manifest.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
@@ -231,7 +231,7 @@ export class Engine {
     },
     'env.get': async ({ env }) => this.environment(env),
     'env.save': async ({ environment, baseDir }) => {
-      const env = parseEnvironment(environment, baseDir ?? null);
+      const env = await parseForSaving(environment, baseDir ?? null);
       this.catalog.saveEnvironment(env);
       this.catalog.addActivity({ env: environmentKey(env), action: 'env.save', door: this.door, outcome: 'success', summary: `Saved environment ${environmentKey(env)} with ${env.sources.length} sources` });
       return env;
