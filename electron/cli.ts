@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { constants } from 'node:os';
 import path from 'node:path';
 import { EXIT_CODES, errorClass, type ErrorShape } from '../shared/errors.js';
 import { count, formatBytes, formatDuration } from '../shared/format.js';
@@ -21,6 +22,14 @@ import { fileURLToPath } from 'node:url';
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
 
+// A reader that stops early (`lifeboat list | head -1`) closes the pipe. What is left to print then
+// has nowhere to go, which is not a failure: it is dropped, and the command ends with its own status.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 interface Common {
   json?: boolean;
 }
@@ -38,8 +47,10 @@ async function call<M extends MethodName>(method: M, args: unknown, opts: Common
   const controller = new AbortController();
   let interrupts = 0;
   let grace: NodeJS.Timeout | undefined;
+  let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (++interrupts > 1) process.exit(130);
+    received = signal;
+    if (++interrupts > 1) endBySignal(signal);
     err('Cancelling… (the partial work is being removed)');
     controller.abort();
     grace = setTimeout(() => {
@@ -72,12 +83,28 @@ async function call<M extends MethodName>(method: M, args: unknown, opts: Common
     return undefined;
   } finally {
     clearTimeout(grace);
+    const stuck = (engine?.abandonedWork() ?? 0) > 0;
     engine?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('beforeExit', unsettled);
+    // Work the engine stopped waiting for (a read on a hung disk) must not keep the command running.
+    if (stuck) endBySignal(received ?? 'SIGTERM');
   }
 }
+
+/**
+ * Ends the process at once by the signal's default action (exit status 128 + its number, as an
+ * interrupted command ends). `process.exit` would wait for ever: Node joins its I/O threads on the
+ * way out, and one of them may be blocked in a read that never returns.
+ */
+function endBySignal(sig: NodeJS.Signals): never {
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig); // delivered to this thread before kill() returns
+  process.exit(128 + (constants.signals[sig] ?? 15));
+}
+
+
 
 function report(shape: ErrorShape, opts: Common): void {
   if (opts.json) out(JSON.stringify({ error: shape }, null, 2));

@@ -45,6 +45,8 @@ export const ERROR_CLASSES = {
   CATALOG_FAILED: 'failed',
   DRILL_FAILED: 'failed',
   CANCELLED: 'failed',
+  /** A backup, drill, restore or prune made no progress for the stall bound (a hung disk or share). */
+  STALLED: 'failed',
   INTERNAL: 'failed',
   LOCKED: 'refused',
   IN_USE: 'refused',

@@ -5,9 +5,10 @@ import { environmentKey, type Environment } from '../../shared/environment.js';
 import { MANIFEST_FORMAT, type Artifact, type Manifest } from '../../shared/manifest.js';
 import type { Progress } from '../../shared/progress.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
-import { fsyncDir, writeNewFile } from './durable.js';
+import { fsyncDir, makeFolders, writeNewFile } from './durable.js';
 import { faultPoint } from './fault-points.js';
 import { acquireLock } from './lock.js';
+import { probeLocation, virtualPlace, type LocationProblem } from './location.js';
 import { sealManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { recoveryCard } from './recovery-card.js';
@@ -142,13 +143,21 @@ async function captureAll(env: Environment, dir: string, scratch: string, outer:
   return results.flat();
 }
 
+/**
+ * Refuses a location that cannot hold backups, then creates it: a location can go bad after it
+ * was imported (a disk remounted read-only, full, or a path under /proc saved by hand).
+ */
 async function ensureLocation(location: string): Promise<void> {
+  const refuse = (p: LocationProblem) => new LifeboatError(p.code, `The backup location ${p.message}.`, `${p.hint} Nothing was written.`);
+  const virtual = virtualPlace(location);
+  if (virtual) throw refuse(virtual);
   try {
-    await fs.mkdir(location, { recursive: true, mode: 0o700 });
-    await fs.access(location, fs.constants.W_OK);
+    await makeFolders(location, 0o700);
   } catch (err) {
-    throw fsError(err, location, true) ?? new LifeboatError('LOCATION_UNWRITABLE', `The backup location ${location} cannot be used: ${(err as Error).message}.`, 'Choose a location on a writable disk that the user running Lifeboat owns.');
+    throw fsError(err, location, true) ?? new LifeboatError('LOCATION_UNWRITABLE', `The backup location ${location} cannot be created: ${(err as Error).message}.`, 'Choose a location on a writable disk that the user running Lifeboat owns.');
   }
+  const verdict = await probeLocation(location);
+  if (!verdict.ok) throw refuse(verdict.problem);
 }
 
 /** Removes partial folders that killed runs of this environment left behind; we hold its lock. */

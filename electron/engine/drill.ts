@@ -83,8 +83,8 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
   for (const a of manifest.artifacts.filter((x) => !missing.includes(x.file))) {
     if (signal.aborted) throw cancelled();
     const ok = await timedCheck(checks, a.file, 'size and SHA-256 as recorded', async () => {
-      const got = await hashFile(path.join(setDir, a.file), signal);
-      progress.addBytes(got.size);
+      // Counted per chunk: a large artifact is progress all along, not once at its end.
+      const got = await hashFile(path.join(setDir, a.file), signal, (n) => progress.addBytes(n));
       if (got.size !== a.size) throw new Error(`${got.size} bytes, the manifest records ${a.size}: the artifact is truncated or damaged`);
       if (got.sha256 !== a.sha256) throw new Error(`SHA-256 is ${got.sha256}, the manifest records ${a.sha256}: the artifact is damaged`);
       return `${a.size} bytes, SHA-256 ${a.sha256.slice(0, 16)}…`;

@@ -54,3 +54,30 @@ export async function writeNewFile(file: string, data: string | Uint8Array, mode
     await fh.close();
   }
 }
+
+/**
+ * `mkdir -p` that always ends. Node's own `recursive: true` loops for ever (at full CPU, on a thread
+ * a cancel cannot stop) where the kernel refuses a name with ENOENT although its parent exists, as
+ * /proc does. This creates one missing folder at a time, from the nearest existing one down, and
+ * fails with the first refusal. Returns the first folder it created, or undefined if all existed.
+ */
+export async function makeFolders(dir: string, mode = 0o700): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const exists = await fs.stat(at).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
+    if (exists || path.dirname(at) === at) break;
+    missing.unshift(at);
+  }
+  for (const folder of missing) {
+    await fs.mkdir(folder, { mode }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+  return missing[0];
+}

@@ -8,7 +8,7 @@ import { count } from '../../shared/format.js';
 import { runBackup } from './backup.js';
 import { Catalog } from './catalog.js';
 import { runDrill } from './drill.js';
-import { parseEnvironment } from './environment-file.js';
+import { parseEnvironment, parseForSaving } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
 import { readManifest } from './manifest.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
@@ -27,6 +27,8 @@ import { runDue } from './run-due.js';
 import { setFolderBytes } from './set-size.js';
 import { defaultCommand, installTimer, removeTimer, type Platform, type TimerOptions } from './system-timer.js';
 import type { LinuxTimerMethod } from '../../shared/schedule.js';
+import { Jobs, stallBoundMs } from './jobs.js';
+import { currentJob, noteProgress } from './watchdog.js';
 
 /** What every call carries besides its arguments. */
 export interface CallContext {
@@ -65,6 +67,7 @@ export class Engine {
 
   constructor(readonly home: string, readonly door: string) {
     this.catalog = new Catalog(home);
+    this.jobRunner = new Jobs(this.catalog, door);
   }
 
   /** Rolls back (or finishes) restores a killed process left, before any other work; logged. */
@@ -80,6 +83,22 @@ export class Engine {
     this.catalog.close();
   }
 
+  /** How long a backup, drill, restore or prune may make no progress before it fails with STALLED. */
+  stallMs = stallBoundMs();
+  /** How long a job told to stop may make no progress before its call ends without it. */
+  cancelGraceMs = 5000;
+  private readonly jobRunner: Jobs;
+
+  /** Settles once every call's work has ended, including work a cancel stopped waiting for. */
+  whenIdle(): Promise<void> {
+    return this.jobRunner.whenIdle();
+  }
+
+  /** How many calls ended while their work still waits on a read that did not return. */
+  abandonedWork(): number {
+    return this.jobRunner.abandoned;
+  }
+
   async call<M extends MethodName>(method: M, rawArgs: unknown, ctx: CallContext = {}): Promise<ResultOf<M>> {
     const spec = api[method];
     if (!spec) throw new LifeboatError('BAD_ARGUMENT', `Unknown method ${String(method)}.`, 'Use a method of the contract in shared/api.ts.');
@@ -90,15 +109,17 @@ export class Engine {
     }
     await this.recover();
     const handler = this.handlers[method] as (args: unknown, ctx: CallContext) => Promise<ResultOf<M>>;
-    if (!ctx.job) return this.told(method, parsed.data, handler(parsed.data, ctx));
-    if (this.jobs.has(ctx.job)) throw new LifeboatError('BAD_ARGUMENT', `A job named ${ctx.job} is already running.`, 'Give every call its own job name.');
-    const controller = new AbortController();
-    this.jobs.set(ctx.job, controller);
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal, controller.signal]) : controller.signal;
+    const job = ctx.job;
+    if (job && this.jobs.has(job)) throw new LifeboatError('BAD_ARGUMENT', `A job named ${job} is already running.`, 'Give every call its own job name.');
+    const controller = job ? new AbortController() : null;
+    if (job) this.jobs.set(job, controller!);
+    const signals = [ctx.signal, controller?.signal].filter((s): s is AbortSignal => !!s);
+    const options = { stallMs: this.stallMs, graceMs: this.cancelGraceMs, environment: (ref: string) => this.catalog.findEnvironments(ref)[0] };
     try {
-      return await this.told(method, parsed.data, handler(parsed.data, { ...ctx, signal }));
+      const work = this.jobRunner.run(method, parsed.data, signals, options, (signal) => handler(parsed.data, signal ? { ...ctx, signal } : ctx));
+      return await this.told(method, parsed.data, work);
     } finally {
-      this.jobs.delete(ctx.job);
+      if (job) this.jobs.delete(job);
     }
   }
 
@@ -166,6 +187,7 @@ export class Engine {
       if (known.delete(name)) continue;
       const dir = path.join(env.location, name);
       const read = await readManifest(dir);
+      noteProgress();
       if (!read.ok) {
         unreadable.push({ path: dir, message: read.error.message });
         continue;
@@ -265,7 +287,7 @@ export class Engine {
     },
     'env.get': async ({ env }) => this.environment(env),
     'env.save': async ({ environment, baseDir }) => {
-      const env = parseEnvironment(environment, baseDir ?? null);
+      const env = await parseForSaving(environment, baseDir ?? null);
       this.catalog.saveEnvironment(env);
       this.catalog.addActivity({ env: environmentKey(env), action: 'env.save', door: this.door, outcome: 'success', summary: `Saved environment ${environmentKey(env)} with ${env.sources.length} sources` });
       return env;
@@ -304,7 +326,8 @@ export class Engine {
       } catch (err) {
         const shape = toErrorShape(err);
         const outcome = shape.code === 'LOCKED' ? 'refused' : shape.code === 'CANCELLED' ? 'cancelled' : 'failed';
-        this.catalog.addActivity({ env: key, action: 'backup', door: this.door, outcome, summary: shape.message, detail: shape });
+        // A job given up on was logged when its call ended.
+        if (!currentJob()?.abandoned) this.catalog.addActivity({ env: key, action: 'backup', door: this.door, outcome, summary: shape.message, detail: shape });
         throw err;
       }
     },
@@ -317,7 +340,16 @@ export class Engine {
       const env = this.environment(ref);
       const key = environmentKey(env);
       const dir = await this.setPath(env, set);
-      const report = await runDrill(dir, { envKey: key, scratchRoot: path.join(this.home, 'scratch'), signal: ctx.signal, onProgress: ctx.onProgress });
+      let report: DrillReport;
+      try {
+        report = await runDrill(dir, { envKey: key, scratchRoot: path.join(this.home, 'scratch'), signal: ctx.signal, onProgress: ctx.onProgress });
+      } catch (err) {
+        // A drill that could not run to its report (cancelled, stalled, no such set) is logged too.
+        const shape = toErrorShape(err);
+        const outcome = shape.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        if (!currentJob()?.abandoned) this.catalog.addActivity({ env: key, action: 'drill', door: this.door, outcome, summary: `Drill of ${set ?? 'the newest set'}: ${shape.message}`, detail: shape });
+        throw err;
+      }
       this.catalog.recordDrill(key, report);
       const failed = report.checks.filter((c) => c.status === 'FAIL');
       this.catalog.addActivity({
@@ -363,7 +395,7 @@ export class Engine {
         const shape = toErrorShape(err);
         const refused = ['LOCKED', 'IN_USE', 'CONFIRMATION_REQUIRED', 'SET_FAILED_DRILL', 'NOT_ENOUGH_SPACE', 'TARGET_NOT_EMPTY'].includes(shape.code);
         const outcome = refused ? 'refused' : shape.code === 'CANCELLED' ? 'cancelled' : 'failed';
-        this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome, summary: `${what}: ${shape.message}`, detail: shape });
+        if (!currentJob()?.abandoned) this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome, summary: `${what}: ${shape.message}`, detail: shape });
         throw err;
       }
     },

@@ -1,10 +1,10 @@
-import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Environment, Source, environmentKey } from '../../shared/environment.js';
 import type { EnvironmentCheck } from '../../shared/api.js';
 import { formatBytes, count } from '../../shared/format.js';
 import { FULL_PATH, parseEnvironment, pathsOf, resolvePath, resolveSourcePaths } from './environment-file.js';
 import { toErrorShape } from './errors.js';
+import { probeLocation } from './location.js';
 import { pluginOf } from './sources/index.js';
 
 /** How long the editor waits for one source to be measured before it says "still counting". */
@@ -21,7 +21,8 @@ function fieldPath(parts: readonly PropertyKey[]): string {
 /**
  * Everything wrong with an environment as typed into the editor, all at once: the schema's
  * problems, then for every source that parses, what its plug-in finds on disk (exists, readable,
- * how many files the globs take), and whether the location can be written. Nothing is written.
+ * how many files the globs take), and whether the location can hold backups (a test file is
+ * written there and removed). Nothing is left behind.
  */
 export async function checkEnvironment(input: unknown, opts: { baseDir?: string; known: (key: string) => boolean }): Promise<EnvironmentCheck> {
   const problems: Problem[] = [];
@@ -83,8 +84,9 @@ export async function checkEnvironment(input: unknown, opts: { baseDir?: string;
       problems.push({ path: 'location', message: FULL_PATH });
       location = { status: 'problem', summary: 'Not a full path.' };
     } else {
-      location = await checkLocation(resolvePath(raw.location, opts.baseDir ?? '/'));
-      if (location.status === 'problem') problems.push({ path: 'location', message: location.summary });
+      const checked = await checkLocation(resolvePath(raw.location, opts.baseDir ?? '/'));
+      location = checked.location;
+      if (location.status === 'problem') problems.push({ path: 'location', message: location.summary, hint: checked.hint });
     }
   }
 
@@ -93,31 +95,10 @@ export async function checkEnvironment(input: unknown, opts: { baseDir?: string;
   return { ok: unique.length === 0, key, exists: key ? opts.known(key) : false, problems: unique, sources, location };
 }
 
-/** Whether backups can be written at `dir`: it is a writable folder, or the nearest existing folder above it is. */
-async function checkLocation(dir: string): Promise<EnvironmentCheck['location']> {
-  let at = dir;
-  for (;;) {
-    let st: Stats | null;
-    try {
-      st = await fs.stat(at);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') return { status: 'problem', summary: `${at} cannot be read (${code}); check its permissions` };
-      st = null;
-    }
-    if (st) {
-      if (!st.isDirectory()) return { status: 'problem', summary: `${at} is a file, not a folder; choose a folder for the backups` };
-      try {
-        await fs.access(at, constants.W_OK | constants.X_OK);
-      } catch {
-        return { status: 'problem', summary: `${at} is not writable by the user running Lifeboat; choose another folder or change its permissions` };
-      }
-      const free = await fs.statfs(at).then((s) => s.bavail * s.bsize, () => null);
-      const room = free === null ? '' : `; ${formatBytes(free)} free on that disk`;
-      return { status: 'ok', summary: at === dir ? `Writable${room}.` : `Will be created inside ${at}${room}.` };
-    }
-    const up = path.dirname(at);
-    if (up === at) return { status: 'problem', summary: `no folder above ${dir} exists` };
-    at = up;
-  }
+/** Whether backups can be written at `dir` (see probeLocation), as the editor shows it. */
+async function checkLocation(dir: string): Promise<{ location: EnvironmentCheck['location']; hint?: string }> {
+  const verdict = await probeLocation(dir);
+  if (!verdict.ok) return { location: { status: 'problem', summary: verdict.problem.message }, hint: verdict.problem.hint };
+  const room = verdict.freeBytes === null ? '' : `; ${formatBytes(verdict.freeBytes)} free on that disk`;
+  return { location: { status: 'ok', summary: verdict.exists ? `Writable${room}.` : `Will be created inside ${verdict.at}${room}.` } };
 }

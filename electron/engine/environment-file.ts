@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Environment, type PostgresSource } from '../../shared/environment.js';
 import { LifeboatError } from './errors.js';
+import { probeLocation } from './location.js';
 import { parseSchedule } from './schedule.js';
 
 type Problem = { path: string; message: string };
@@ -128,6 +129,40 @@ function pathProblems(input: unknown): Problem[] {
   return problems;
 }
 
+/**
+ * parseEnvironment for saving (`env import`, the editor's Save): also asks the disk whether the
+ * location can hold backups (see probeLocation), and reports that with every other problem. When
+ * the location is the only problem, the error's hint is the location's own.
+ */
+export async function parseForSaving(input: unknown, baseDir: string | null, origin = 'The environment'): Promise<Environment> {
+  let env: Environment | null = null;
+  let problems: Problem[] = [];
+  try {
+    env = parseEnvironment(input, baseDir, origin);
+  } catch (err) {
+    if (!(err instanceof LifeboatError) || err.code !== 'BAD_ENVIRONMENT') throw err;
+    problems = [...(err.problems ?? [])];
+  }
+  const raw = (input as { location?: unknown } | null)?.location;
+  const location = env?.location ?? (typeof raw === 'string' && raw && (baseDir !== null || isFullPath(raw)) ? resolvePath(raw, baseDir ?? '/') : null);
+  let hint: string | undefined;
+  if (location && !problems.some((p) => p.path === 'location')) {
+    const verdict = await probeLocation(location);
+    if (!verdict.ok) {
+      hint = verdict.problem.hint;
+      problems.push({ path: 'location', message: verdict.problem.message });
+    }
+  }
+  if (env && !problems.length) return env;
+  if (hint && problems.length > 1) {
+    // Among other problems the location's advice goes with its line (it was added last).
+    const last = problems.pop()!;
+    problems.push({ path: last.path, message: `${last.message} — ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` });
+    hint = undefined;
+  }
+  throw invalid(origin, problems, hint);
+}
+
 /** The fields of a source that name a place on disk, with their values (for the full-path rule). */
 export function pathsOf(source: Environment['sources'][number]): [string, string][] {
   switch (source.kind) {
@@ -163,12 +198,12 @@ function resolvePostgresPaths(source: PostgresSource, baseDir: string): void {
   if (source.scratch?.passfile) source.scratch.passfile = resolvePath(source.scratch.passfile, baseDir);
 }
 
-function invalid(origin: string, problems: Problem[]): LifeboatError {
+function invalid(origin: string, problems: Problem[], hint?: string): LifeboatError {
   const list = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
   return new LifeboatError(
     'BAD_ENVIRONMENT',
     `${origin} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${list}`,
-    'Correct each field named above and import the environment again; nothing was saved.',
+    hint ? `${hint} Nothing was saved.` : 'Correct each field named above and import the environment again; nothing was saved.',
     problems,
   );
 }

@@ -1,4 +1,5 @@
 import { errorClass, type ErrorCode, type ErrorShape } from '../../shared/errors.js';
+import { currentJob } from './watchdog.js';
 
 /** The engine's one error type: every failure an operator can meet is one of these. */
 export class LifeboatError extends Error {
@@ -71,8 +72,10 @@ export function fsError(err: unknown, fullPath: string, writing: boolean): Lifeb
   }
 }
 
-/** The error an abort signal turns into. */
+/** The error an abort signal turns into: STALLED when the job's watchdog stopped it, else CANCELLED. */
 export function cancelled(): LifeboatError {
+  const stall = currentJob()?.stall;
+  if (stall instanceof LifeboatError) return stall;
   return new LifeboatError('CANCELLED', 'The operation was cancelled.', 'Nothing was sealed and the partial work was removed; start it again when ready.');
 }
 

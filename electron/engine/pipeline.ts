@@ -66,9 +66,9 @@ export async function writeArtifact(input: Readable, dest: string, opts: WriteOp
   return { size: stored.bytes, sha256: stored.digest(), rawSize: raw.bytes, rawSha256: raw.digest() };
 }
 
-/** SHA-256 and size of a file, read in 1 MiB chunks. */
-export async function hashFile(file: string, signal?: AbortSignal): Promise<{ size: number; sha256: string }> {
-  const tap = new HashTap();
+/** SHA-256 and size of a file, read in 1 MiB chunks; `onBytes` counts them as they pass. */
+export async function hashFile(file: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ size: number; sha256: string }> {
+  const tap = new HashTap(onBytes);
   await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), tap, async function* (source) {
     for await (const _ of source) {
       // drain: the tap has already counted and hashed the chunk

@@ -1,14 +1,17 @@
 import type { Progress } from '../../shared/progress.js';
+import { currentJob } from './watchdog.js';
 
 /**
  * Counts work done on the stream and reports it at most every `intervalMs`, with a rate and the
- * time left at that rate. Sources add bytes and files; the run sets the phase.
+ * time left at that rate. Sources add bytes and files; the run sets the phase. All of it is
+ * progress for the job's watchdog, which fails a job that makes none for too long.
  */
 export class ProgressMeter {
   private readonly started = Date.now();
   private lastEmit = 0;
   private phase = 'starting';
   private source: string | null = null;
+  private readonly job = currentJob();
   bytesDone = 0;
   filesDone = 0;
 
@@ -22,16 +25,19 @@ export class ProgressMeter {
   setPhase(phase: string, source: string | null = null): void {
     this.phase = phase;
     this.source = source;
+    this.job?.at({ phase, source });
     this.report(true);
   }
 
   addBytes(n: number): void {
     this.bytesDone += n;
+    this.job?.touch();
     this.tick();
   }
 
   addFiles(n: number): void {
     this.filesDone += n;
+    this.job?.touch();
     this.tick();
   }
 

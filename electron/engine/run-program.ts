@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { holdWatch } from './watchdog.js';
 
 export interface ProgramOptions {
   /** The program and its arguments: run directly, never through a shell. */
@@ -37,11 +38,13 @@ const STDERR_KEEP = 8 * 1024;
 /**
  * Starts a program in its own process group with no terminal, so that neither it nor anything it
  * starts can prompt for a password: it reads /dev/null or the given stream. On timeout or abort
- * the whole group is stopped.
+ * the whole group is stopped. While it runs, its own time limit governs, not the job's watchdog:
+ * pg_dump waiting on a lock or a test restore building indexes may be silent for long.
  */
 export function startProgram(opts: ProgramOptions): RunningProgram {
   const [file, ...args] = opts.argv;
   const child = spawn(file!, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true, windowsHide: true });
+  const release = holdWatch();
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-STDERR_KEEP);
@@ -72,6 +75,7 @@ export function startProgram(opts: ProgramOptions): RunningProgram {
       const [code, sig] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
       return { code, signal: sig, timedOut, aborted, stderr: stderr.trim() };
     } finally {
+      release();
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
       opts.signal.removeEventListener('abort', onAbort);

@@ -5,6 +5,7 @@ import { fsyncDir } from './durable.js';
 import { fsError, LifeboatError } from './errors.js';
 import { isSetOf } from './set-id.js';
 import { setFolderBytes } from './set-size.js';
+import { noteProgress } from './watchdog.js';
 
 /**
  * A set being deleted is first renamed to `.deleting-<id>`: from that instant it no longer looks
@@ -23,6 +24,7 @@ export async function removeSetFolder(location: string, setId: string): Promise<
     await fsyncDir(location);
     await fs.rm(hidden, { recursive: true, force: true });
     await fsyncDir(location);
+    noteProgress();
     return { id: setId, path: dir, sizeBytes };
   } catch (err) {
     throw fsError(err, dir, true) ?? new LifeboatError('WRITE_FAILED', `${setId} could not be deleted: ${(err as Error).message}.`, 'Check the permissions of the backup location; a set that was hidden but not removed is cleaned up by the next prune or backup.');

@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { fsError, LifeboatError, throwIfAborted } from '../errors.js';
+import { noteProgress } from '../watchdog.js';
 
 /** One entry a walk takes: its path under the root ('/' separators), its kind and, for a file, its size. */
 export interface WalkEntry {
@@ -107,6 +108,7 @@ export async function walk(root: string, globs: Globs, source: string, signal?: 
     } catch (err) {
       throw readError(err, absDir, path.basename(absDir));
     }
+    noteProgress(); // a folder listed is progress: a large tree counts before any byte is packed
     names.sort();
     for (const name of names) {
       throwIfAborted(signal);
