@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentInput } from '../../shared/environment.js';
@@ -35,8 +36,9 @@ function environment(root: string, site: DjangoProject, dump: string[] = ['dumpd
 
 type Step = { argv: string[]; cwd?: string; env?: Record<string, string> };
 
-/** The reset of seed 000's project: `flush` empties every table, and the dump covers all the data there is. */
+/** The README's reset recipe: `flush` empties every table, so the dump is of the whole database. */
 const flush = (site: DjangoProject): Step => ({ argv: [PYTHON, 'manage.py', 'flush', '--no-input'], cwd: site.dir });
+const WHOLE_DATABASE = ['dumpdata', '--natural-foreign', '--natural-primary', '-e', 'contenttypes', '-e', 'auth.Permission', '-e', 'sessions'];
 
 /** What an operator does between the backup and the restore: three words deleted, one changed, one added. */
 const CHANGE_SINCE = "from catalog.models import Word, Category; Word.objects.filter(pk=7).update(term='vandalised'); Word.objects.filter(pk__in=[1, 2, 3]).delete(); Word.objects.create(term='new since', category=Category.objects.get(name='Tools'))";
@@ -60,7 +62,7 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     const plain = path.join(root, 'dictionary.json');
     gunzipTo(path.join(set.path, 'dictionary.out.gz'), plain);
     expect(JSON.parse(readFileSync(plain, 'utf8'))[0]).toEqual({ model: 'catalog.category', fields: { name: 'Animals' } });
-    expect(readFileSync(path.join(set.path, 'RESTORE.txt'), 'utf8')).toContain(`loaddata --format=json - < dictionary.json`);
+    expect(readFileSync(path.join(set.path, 'RESTORE.txt'), 'utf8')).toContain(`loaddata --format=json -) < dictionary.json`);
 
     const drill = await runCli(['drill', '--env', 'prod'], home);
     expect(drill.code, drill.stdout).toBe(0);
@@ -180,12 +182,21 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     const engine = engineAt(path.join(root, 'home'));
     const drill = drillStep(site);
     await engine.call('env.save', { environment: environment(root, site, undefined, { drill }) });
-    await engine.call('backup.run', { env: 'prod' });
+    const sound = await engine.call('backup.run', { env: 'prod' });
     // The drill loads into its own database: the live one, emptied now, stays empty.
     site.manage(['shell', '-c', 'from catalog.models import Word; Word.objects.all().delete()']);
     const good = await engine.call('drill.run', { env: 'prod' });
     expect(good.passed).toBe(true);
     expect(good.checks.find((c) => c.name === 'drill command loads the output')).toMatchObject({ status: 'PASS', reason: expect.stringContaining('Installed 63 object(s)') });
+    expect(site.words()).toBe('');
+    // The recovery card gives the same check to run by hand, in a copy of the set.
+    const copy = path.join(root, 'by-hand');
+    cpSync(sound.path, copy, { recursive: true });
+    const card = readFileSync(path.join(copy, 'RESTORE.txt'), 'utf8').split('\n').map((l) => l.trim());
+    const byHand = card.filter((l) => l.startsWith('gunzip -c dictionary.out.gz') || l.startsWith('mkdir dictionary-drill'));
+    expect(byHand).toHaveLength(2);
+    expect(execSync(byHand.join(' && '), { cwd: copy, shell: '/bin/bash', encoding: 'utf8' })).toContain('Installed 63 object(s)');
+    expect(existsSync(path.join(copy, 'dictionary-drill', 'drill.sqlite3'))).toBe(true);
     expect(site.words()).toBe('');
 
     // A fixture that parses and counts, but whose word points at a category that exists nowhere.
@@ -215,8 +226,9 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     const root = tempDir();
     const site = django().copy(path.join(root, 'site'));
     const engine = engineAt(path.join(root, 'home'));
-    await engine.call('env.save', { environment: environment(root, site, undefined, { reset: flush(site) }) });
+    await engine.call('env.save', { environment: environment(root, site, WHOLE_DATABASE, { reset: flush(site) }) });
     const set = await engine.call('backup.run', { env: 'prod' });
+    expect(readFileSync(path.join(set.path, 'RESTORE.txt'), 'utf8')).toContain(`(cd ${site.dir} && ${PYTHON} manage.py flush --no-input) < /dev/null`);
     const atBackup = site.words();
     site.manage(['shell', '-c', CHANGE_SINCE]);
     const beforeRestore = site.words();
@@ -240,7 +252,7 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     const root = tempDir();
     const site = django().copy(path.join(root, 'site'));
     const engine = engineAt(path.join(root, 'home'));
-    const env = environment(root, site, undefined, { reset: flush(site) });
+    const env = environment(root, site, WHOLE_DATABASE, { reset: flush(site) });
     await engine.call('env.save', { environment: env });
     const set = await engine.call('backup.run', { env: 'prod' });
     site.manage(['shell', '-c', CHANGE_SINCE]);
