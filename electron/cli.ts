@@ -290,6 +290,7 @@ program
             out(`    ${s.added.count} files added (${formatBytes(s.added.bytes)}), ${s.removed.count} removed (${formatBytes(s.removed.bytes)}), ${s.changed.count} changed (${formatBytes(s.changed.bytes)}), ${s.unchanged} unchanged${s.kept ? `, ${s.kept} not covered by the source kept as they are` : ''}`);
             for (const [kind, list] of [['+', s.samples.added], ['-', s.samples.removed], ['~', s.samples.changed]] as const) for (const f of list) out(`      ${kind} ${f.path}`);
           }
+          if (s.type !== 'files' && s.loading) out(`    ${s.loading.merges === 'no' ? '' : 'WARN  '}${s.loading.note}`);
         }
         out('Pre-flight checks:');
         for (const c of p.preflight) out(`  ${c.status}  ${c.name} (${c.target}): ${c.reason}`);
@@ -304,7 +305,8 @@ program
       const warned = r.verification.filter((c) => c.status === 'WARN');
       out(`Verified after the restore: ${count(r.verification.length - warned.length, 'check')} passed${warned.length ? `, ${warned.length} could not prove everything` : ''}.`);
       for (const c of warned) out(`  WARN  ${c.target} — ${c.name}: ${c.reason}`);
-      if (r.safetySet) out(`Safety backup of the data as it was: ${r.safetySet.id}\n  ${r.safetySet.path}\nTo undo this restore: lifeboat restore --env ${o.env} --set ${r.safetySet.id}`);
+      if (r.safetySet) out(`Safety backup of the data as it was: ${r.safetySet.id}\n  ${r.safetySet.path}\n${r.undoLimits.length ? 'To load it again (not a full undo)' : 'To undo this restore'}: lifeboat restore --env ${o.env} --set ${r.safetySet.id}`);
+      for (const u of r.undoLimits) out(`  ${u.source}: ${u.reason}`);
       out(`Restore of ${r.setId} done in ${formatDuration(r.durationMs)}.`);
     });
   });

@@ -96,9 +96,20 @@ export const CommandSource = z.strictObject({
   dump: CommandStep,
   /** Reads the artifact on its standard input. */
   restore: CommandStep,
+  /**
+   * Run by the drill with the artifact on its standard input: loads it into a throw-away target
+   * (Django: the restore command with a scratch settings module). `LIFEBOAT_DRILL_DIR` names an
+   * empty folder for it, removed after the drill. A failure is a FAIL check.
+   */
+  drill: CommandStep.optional(),
+  /**
+   * Run before each load of a live restore and of its undo (Django: `flush --no-input`), so the
+   * data becomes exactly the set. Without it a restore that merges (loaddata) keeps what the set lacks.
+   */
+  reset: CommandStep.optional(),
   /** `django-fixture`: the output is a Django JSON fixture, checked object by object. */
   format: z.enum(['django-fixture'], 'the only format Lifeboat knows is "django-fixture"; leave it out for any other output').optional(),
-  /** For each run of the dump or restore command. */
+  /** For each run of the dump, restore, drill or reset command. */
   timeoutSeconds: seconds(3600),
 });
 

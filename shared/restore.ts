@@ -9,6 +9,21 @@ export const FileChange = z.object({ path: z.string(), now: z.number().int().nul
 
 const changeCounts = z.object({ count: z.number().int(), bytes: z.number().int() });
 
+/**
+ * How a command source's restore loads the set over the live data, said before it runs: with a
+ * reset command the data becomes exactly the set; without one a restore that merges keeps what
+ * the set lacks, and its undo cannot take away what it added.
+ */
+export const CommandLoading = z.object({
+  /** Run before the restore command (and before each undo's load); null when the source has none. */
+  reset: z.array(z.string()).nullable(),
+  /** `yes`: keeps objects the set lacks (loaddata); `unknown`: Lifeboat cannot tell what the command does; `no`: reset first. */
+  merges: z.enum(['no', 'yes', 'unknown']),
+  /** What the restore and its undo do, in the operator's words. */
+  note: z.string(),
+});
+export type CommandLoading = z.infer<typeof CommandLoading>;
+
 /** What restoring one source would change, shown before anything is written. */
 export const SourcePreview = z.discriminatedUnion('type', [
   z.object({
@@ -17,6 +32,8 @@ export const SourcePreview = z.discriminatedUnion('type', [
     target: z.string(),
     targetExists: z.boolean(),
     tables: z.array(TableChange),
+    /** A command source restored over the live data (a Django fixture). */
+    loading: CommandLoading.optional(),
   }),
   z.object({
     type: z.literal('files'),
@@ -41,6 +58,8 @@ export const SourcePreview = z.discriminatedUnion('type', [
     /** The restore command, run without a shell, with the set's output on its standard input. */
     argv: z.array(z.string()),
     inputBytes: z.number().int(),
+    /** Absent for a restore test, which runs nothing. */
+    loading: CommandLoading.optional(),
   }),
 ]);
 export type SourcePreview = z.infer<typeof SourcePreview>;
@@ -78,6 +97,11 @@ export const RestoreResult = z.object({
   safetySet: z.object({ id: z.string(), path: z.string() }).nullable(),
   /** Checks of the live data against the set after the swap; all PASS, or the restore was rolled back. */
   verification: z.array(DrillCheck),
+  /**
+   * Sources whose undo (restoring the safety set) cannot put the data back exactly, with why:
+   * their restore merges, so what it added stays. Empty: restoring the safety set undoes it all.
+   */
+  undoLimits: z.array(z.object({ source: z.string(), reason: z.string() })),
   durationMs: z.number(),
 });
 export type RestoreResult = z.infer<typeof RestoreResult>;

@@ -179,6 +179,8 @@ export function pathsOf(source: Environment['sources'][number]): [string, string
       return [
         ['dump.cwd', source.dump.cwd],
         ['restore.cwd', source.restore.cwd],
+        ['drill.cwd', source.drill?.cwd],
+        ['reset.cwd', source.reset?.cwd],
       ].filter((e): e is [string, string] => typeof e[1] === 'string');
   }
 }
@@ -187,7 +189,7 @@ export function pathsOf(source: Environment['sources'][number]): [string, string
 export function resolveSourcePaths(source: Environment['sources'][number], baseDir: string): void {
   if (source.kind === 'postgres') resolvePostgresPaths(source, baseDir);
   else if (source.kind === 'command') {
-    for (const step of [source.dump, source.restore]) if (step.cwd) step.cwd = resolvePath(step.cwd, baseDir);
+    for (const step of [source.dump, source.restore, source.drill, source.reset]) if (step?.cwd) step.cwd = resolvePath(step.cwd, baseDir);
   } else source.path = resolvePath(source.path, baseDir);
 }
 

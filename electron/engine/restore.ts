@@ -152,7 +152,8 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
       await journal.setState('committed');
       await journal.discardOld();
       await journal.remove();
-      return { env: key, setId: plan.manifest.id, mode: plan.preview.mode, targets: plan.targets.map((t) => ({ source: t.source.name, path: t.target })), safetySet, verification, durationMs: performance.now() - started };
+      const undoLimits = safetySet ? undoLimitsOf(applied, verification) : [];
+      return { env: key, setId: plan.manifest.id, mode: plan.preview.mode, targets: plan.targets.map((t) => ({ source: t.source.name, path: t.target })), safetySet, verification, undoLimits, durationMs: performance.now() - started };
     } catch (err) {
       const undoFailures = await undoApplied(done, ctx, existedBefore, safetySet, safetyArtifacts);
       await journal.rollBack();
@@ -169,6 +170,14 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
 
 const swapOf = (t: RestoreTarget) => restorerOf(t.source) as SwapRestore;
 const applyOf = (t: RestoreTarget) => restorerOf(t.source) as ApplyRestore;
+
+/** The sources that restoring the safety set would not put back exactly, with why (their restore merges). */
+function undoLimitsOf(applied: RestoreTarget[], verification: DrillCheck[]): RestoreResult['undoLimits'] {
+  return applied.flatMap((t) => {
+    const reason = applyOf(t).undoLimit?.(t.source, verification.filter((c) => c.target === t.target)) ?? null;
+    return reason ? [{ source: t.source.name, reason }] : [];
+  });
+}
 
 /** Puts back, newest first, what was written in place: the safety set's data, or nothing where there was none. */
 async function undoApplied(done: RestoreTarget[], ctx: (t: RestoreTarget) => RestoreContext, existed: Map<RestoreTarget, boolean>, safetySet: RestoreResult['safetySet'], safety: Artifact[]): Promise<string[]> {

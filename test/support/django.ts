@@ -49,6 +49,22 @@ export interface DjangoProject {
   words(): string;
 }
 
+/**
+ * The drill recipe of the README: a settings module whose database is a new SQLite file in the
+ * folder Lifeboat gives the drill command (`LIFEBOAT_DRILL_DIR`), migrated, then loaded from stdin.
+ */
+export function drillStep(site: DjangoProject): { argv: string[]; cwd: string; env: Record<string, string> } {
+  writeFileSync(
+    path.join(site.dir, 'site_conf', 'settings_drill.py'),
+    "import os\n\nfrom .settings import *  # noqa: F401,F403\n\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': os.path.join(os.environ['LIFEBOAT_DRILL_DIR'], 'drill.sqlite3')}}\n",
+  );
+  return {
+    argv: ['sh', '-c', `${PYTHON} manage.py migrate --no-input -v 0 && exec ${PYTHON} manage.py loaddata --format=json -`],
+    cwd: site.dir,
+    env: { DJANGO_SETTINGS_MODULE: 'site_conf.settings_drill' },
+  };
+}
+
 function project(dir: string): DjangoProject {
   return {
     dir,

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CommandSource } from '../../../shared/environment.js';
 import type { Artifact } from '../../../shared/manifest.js';
 import type { DrillCheck } from '../../../shared/drill.js';
-import type { InUse, SourcePreview } from '../../../shared/restore.js';
+import type { CommandLoading, InUse, SourcePreview } from '../../../shared/restore.js';
 import { count } from '../../../shared/format.js';
 import { timedCheck } from '../checks.js';
 import { fsyncDir, fsyncFile } from '../durable.js';
@@ -37,6 +37,38 @@ function target(source: CommandSource, destination: RestoreDestination | null): 
 }
 
 /**
+ * How the restore loads over the live data, said before it runs. With a reset command the data
+ * becomes exactly the set (and undo, loaded the same way, exactly the safety set); without one
+ * loaddata merges, and another command may: then undo cannot take away what the restore adds.
+ */
+export function loadingOf(source: CommandSource): CommandLoading {
+  const restore = shown(source.restore);
+  if (source.reset) {
+    return { reset: source.reset.argv, merges: 'no', note: `Runs ${shown(source.reset)} first, then ${restore}: the data becomes exactly the set, and undoing this restore (its safety backup, loaded the same way) puts back exactly what is there now.` };
+  }
+  const exact = `Give the source a "reset" command that empties what the dump covers (e.g. python3 manage.py flush --no-input) to make the restore and its undo exact.`;
+  if (source.format === 'django-fixture') {
+    return { reset: null, merges: 'yes', note: `${restore} adds and updates objects, it never deletes any: objects that the live data has and the set does not are kept. Undo re-loads the objects of the safety backup but does not remove objects this restore adds. ${exact}` };
+  }
+  return { reset: null, merges: 'unknown', note: `Lifeboat cannot tell whether ${restore} replaces the data or adds to it. If it adds, undo re-loads the safety backup but does not remove what this restore adds. ${exact}` };
+}
+
+/**
+ * Why restoring the safety set would not undo this restore exactly, or null: without a reset the
+ * restore may have added what the safety set does not have, and loading it again removes nothing.
+ */
+function undoLimit(source: CommandSource, verification: DrillCheck[]): string | null {
+  if (source.reset) {
+    const kept = verification.find((c) => c.name === BEYOND && c.status !== 'PASS');
+    return kept ? `its reset command (${shown(source.reset)}) did not remove every object that the set lacks (${kept.reason}), so undoing may also leave objects behind` : null;
+  }
+  if (source.format === 'django-fixture') return `its restore merges (loaddata adds and updates, it never deletes): undoing re-loads the objects of the safety set, but does not remove the objects this restore added. Give the source a "reset" command to make undo exact.`;
+  return `Lifeboat cannot tell whether its restore command replaces the data or adds to it: undoing feeds the safety set back through it, and if it adds, what this restore added stays. Give the source a "reset" command to make undo exact.`;
+}
+
+const BEYOND = 'no objects beyond the set';
+
+/**
  * A Django fixture: objects per model in the set and, for a live restore, now (from running the
  * dump command, which only reads; null when it fails, and the restore's safety backup will then
  * say why). Any other output: the command that will run and the bytes it will be fed.
@@ -46,17 +78,18 @@ async function preview(ctx: Ctx): Promise<SourcePreview> {
   const live = !ctx.destination;
   const exists = live || (await fs.stat(ctx.target).then(() => true, () => false));
   const base = { source: ctx.source.name, target: ctx.target, targetExists: exists };
-  if (details.format !== 'django-fixture') return { type: 'command', ...base, argv: live ? ctx.source.restore.argv : [], inputBytes: details.rawSize };
+  const loading = live ? { loading: loadingOf(ctx.source) } : {};
+  if (details.format !== 'django-fixture') return { type: 'command', ...base, argv: live ? ctx.source.restore.argv : [], inputBytes: details.rawSize, ...loading };
   let now = new Map<string, number>();
   if (live) now = await runDump(ctx.source, ctx.signal, readFixture).then((f) => new Map(f.models.map((m) => [m.name, m.rows])), () => new Map());
   const inSet = new Map((details.models ?? []).map((m) => [m.name, m.rows]));
   const names = [...new Set([...now.keys(), ...inSet.keys()])].sort();
-  return { type: 'tables', ...base, tables: names.map((name) => ({ name, now: now.get(name) ?? null, inSet: inSet.get(name) ?? null })) };
+  return { type: 'tables', ...base, tables: names.map((name) => ({ name, now: now.get(name) ?? null, inSet: inSet.get(name) ?? null })), ...loading };
 }
 
 /** Lifeboat cannot see inside the application: whether it may load data now is the operator's to judge. */
 async function inUse(source: CommandSource): Promise<InUse> {
-  return { status: 'unknown', reason: `Lifeboat cannot see whether the application is busy; the restore runs ${shown(source.restore)}, so stop the application first if it must not be used meanwhile` };
+  return { status: 'unknown', reason: `Lifeboat cannot see whether the application is busy; the restore runs ${source.reset ? `${shown(source.reset)}, then ` : ''}${shown(source.restore)}, so stop the application first if it must not be used meanwhile` };
 }
 
 /** Feeds the set's output to the restore command's standard input; a restore test writes it to a file instead. */
@@ -68,8 +101,25 @@ async function apply(ctx: Ctx): Promise<DrillCheck[]> {
     await writeOutput(file, artifact.details.rawSize, ctx.target);
     return [{ target: ctx.target, name: 'output written', status: 'PASS', reason: `${artifact.details.rawSize} bytes from ${artifact.file}`, durationMs: performance.now() - started }];
   }
+  const checks: DrillCheck[] = [];
+  if (ctx.source.reset) {
+    ctx.progress.setPhase('reset', ctx.source.name);
+    await reset(ctx.source, ctx.signal);
+    checks.push({ target: ctx.target, name: 'reset command succeeded', status: 'PASS', reason: `${shown(ctx.source.reset)} exited with status 0`, durationMs: performance.now() - started });
+    ctx.progress.setPhase('restore', ctx.source.name);
+  }
+  const loading = performance.now();
   await feed(ctx.source, file, artifact.details.rawSize, ctx.signal);
-  return [{ target: ctx.target, name: 'restore command succeeded', status: 'PASS', reason: `${shown(ctx.source.restore)} read ${artifact.details.rawSize} bytes and exited with status 0`, durationMs: performance.now() - started }];
+  checks.push({ target: ctx.target, name: 'restore command succeeded', status: 'PASS', reason: `${shown(ctx.source.restore)} read ${artifact.details.rawSize} bytes and exited with status 0`, durationMs: performance.now() - loading });
+  return checks;
+}
+
+/** Runs the reset command, with nothing on its input; throws with its stderr unless it exits with status 0. */
+async function reset(source: CommandSource, signal: AbortSignal): Promise<void> {
+  await checkStep(source, 'reset');
+  const running = startStep(source, 'reset', signal);
+  running.stdout.resume();
+  await finishStep(source, 'reset', running, 'What it removed is put back from the safety set.');
 }
 
 /** Runs the restore command on a stored output; throws with its stderr unless it exits with status 0. */
@@ -95,7 +145,7 @@ async function writeOutput(file: string, rawSize: number, dest: string): Promise
   }
 }
 
-/** Live: the safety set's output goes back through the restore command. A restore test: its file is removed. */
+/** Live: the safety set's output goes back through the reset (when there is one) and the restore command. A restore test: its file is removed. */
 async function undo(ctx: Ctx, before: { setDir: string; artifacts: Artifact[] } | null): Promise<void> {
   if (ctx.destination) {
     await fs.rm(ctx.target, { force: true });
@@ -103,6 +153,7 @@ async function undo(ctx: Ctx, before: { setDir: string; artifacts: Artifact[] } 
   }
   const saved = before && outputOf(before.artifacts);
   if (!saved) throw new Error('there is no safety set of it to put back');
+  if (ctx.source.reset) await reset(ctx.source, ctx.signal);
   await feed(ctx.source, path.join(before.setDir, saved.file), saved.details.rawSize, ctx.signal);
 }
 
@@ -137,7 +188,13 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
       if (wanted.size) throw new Error(`${count(wanted.size, 'object')} of the set ${wanted.size === 1 ? 'is' : 'are'} missing or different now: ${[...wanted.values()].slice(0, 5).join(', ')}`);
       return `${count(found.objects - extra, 'object')} of the set found by ${shown(ctx.source.dump)}`;
     });
-    if (checks.at(-1)?.status === 'PASS' && extra) checks.push({ target: ctx.target, name: 'no objects beyond the set', status: 'WARN', reason: `${count(extra, 'object')} that the set does not have ${extra === 1 ? 'was' : 'were'} kept: loaddata adds and updates objects, it never deletes any`, durationMs: 0 });
+    const kept = `${count(extra, 'object')} that the set does not have ${extra === 1 ? 'is' : 'are'} there`;
+    if (checks.at(-1)?.status === 'PASS' && ctx.source.reset) {
+      // A reset ran first: the data should be exactly the set; what is left, it did not remove.
+      checks.push(extra
+        ? { target: ctx.target, name: BEYOND, status: 'WARN', reason: `${kept} although ${shown(ctx.source.reset)} ran first: it does not remove everything the dump covers`, durationMs: 0 }
+        : { target: ctx.target, name: BEYOND, status: 'PASS', reason: `${shown(ctx.source.reset)} ran first; the data is exactly the set`, durationMs: 0 });
+    } else if (checks.at(-1)?.status === 'PASS' && extra) checks.push({ target: ctx.target, name: BEYOND, status: 'WARN', reason: `${kept}, kept: loaddata adds and updates objects, it never deletes any`, durationMs: 0 });
     return checks;
   }
   const tap = new HashTap();
@@ -166,10 +223,12 @@ export const commandRestore: ApplyRestore<CommandSource> = {
   /** Live: the restore command's folder and program are there (a restore test runs nothing). */
   programsReady: async (ctx) => {
     if (ctx.destination) return 'a restore test writes a file and runs nothing';
+    if (ctx.source.reset) await checkStep(ctx.source, 'reset');
     await checkStep(ctx.source, 'restore');
-    return `${shown(ctx.source.restore)} can be started${ctx.source.restore.cwd ? ` in ${ctx.source.restore.cwd}` : ''}`;
+    return `${ctx.source.reset ? `${shown(ctx.source.reset)} and ` : ''}${shown(ctx.source.restore)} can be started${ctx.source.restore.cwd ? ` in ${ctx.source.restore.cwd}` : ''}`;
   },
   apply,
   undo,
+  undoLimit,
   verify,
 };

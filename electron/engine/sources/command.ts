@@ -30,9 +30,19 @@ async function findProgram(step: CommandStep): Promise<string | undefined> {
   return undefined;
 }
 
-/** Checks a step can run: its folder exists and its program is installed. */
-export async function checkStep(source: CommandSource, which: 'dump' | 'restore'): Promise<void> {
+/** The programs a command source runs: the dump and restore, and the optional drill and reset. */
+export type StepName = 'dump' | 'restore' | 'drill' | 'reset';
+
+/** A step of the source; only asked for a step the caller knows is configured. */
+function stepOf(source: CommandSource, which: StepName): CommandStep {
   const step = source[which];
+  if (!step) throw new Error(`source "${source.name}" has no ${which} command`);
+  return step;
+}
+
+/** Checks a step can run: its folder exists and its program is installed. */
+export async function checkStep(source: CommandSource, which: StepName): Promise<void> {
+  const step = stepOf(source, which);
   if (step.cwd && !(await fs.stat(step.cwd).then((s) => s.isDirectory(), () => false))) {
     throw new LifeboatError('SOURCE_MISSING', `The ${which} command of source "${source.name}" runs in ${step.cwd}, which is not a folder.`, `Correct "${which}.cwd" of source "${source.name}".`);
   }
@@ -41,23 +51,29 @@ export async function checkStep(source: CommandSource, which: 'dump' | 'restore'
   }
 }
 
-/** Starts one step without a shell, in its folder, with its variables added to Lifeboat's own. */
-export function startStep(source: CommandSource, which: 'dump' | 'restore', signal: AbortSignal, stdin?: Readable): RunningProgram {
-  const step = source[which];
-  return startProgram({ argv: step.argv, cwd: step.cwd, env: { ...process.env, ...step.env }, timeoutMs: source.timeoutSeconds * 1000, signal, stdin });
+/** Starts one step without a shell, in its folder, with its variables (and `extraEnv`) added to Lifeboat's own. */
+export function startStep(source: CommandSource, which: StepName, signal: AbortSignal, stdin?: Readable, extraEnv: Record<string, string> = {}): RunningProgram {
+  const step = stepOf(source, which);
+  return startProgram({ argv: step.argv, cwd: step.cwd, env: { ...process.env, ...step.env, ...extraEnv }, timeoutMs: source.timeoutSeconds * 1000, signal, stdin });
+}
+
+/** `; it said: …` with the last lines a program wrote, or that it wrote nothing. */
+function said(text: string, where: string): string {
+  return text ? `; it said: ${text.split('\n').slice(-8).join(' | ').slice(-800)}` : `; it wrote nothing to ${where}`;
 }
 
 /** The operator-facing error of a step that did not succeed, with the end of what it wrote to stderr. */
-export function stepError(source: CommandSource, which: 'dump' | 'restore', exit: ProgramExit, afterwards: string): LifeboatError {
+export function stepError(source: CommandSource, which: StepName, exit: ProgramExit, afterwards: string): LifeboatError {
   if (exit.aborted) return cancelled();
   const how = describeExit(exit, source.timeoutSeconds * 1000);
-  const stderr = exit.stderr ? `; it said: ${exit.stderr.split('\n').slice(-8).join(' | ').slice(-800)}` : '; it wrote nothing to stderr';
-  if (exit.timedOut) return new LifeboatError('TIMED_OUT', `The ${which} command of source "${source.name}" (${shown(source[which])}) ${how}${stderr}.`, `Raise "timeoutSeconds" of source "${source.name}" if it needs longer, or find what it waits for. ${afterwards}`);
-  return new LifeboatError(which === 'dump' ? 'COMMAND_FAILED' : 'RESTORE_FAILED', `The ${which} command of source "${source.name}" (${shown(source[which])}) ${how}${stderr}.`, `Run it by hand in ${source[which].cwd ?? 'the same folder'} to see why. ${afterwards}`);
+  const step = stepOf(source, which);
+  const stderr = said(exit.stderr, 'stderr');
+  if (exit.timedOut) return new LifeboatError('TIMED_OUT', `The ${which} command of source "${source.name}" (${shown(step)}) ${how}${stderr}.`, `Raise "timeoutSeconds" of source "${source.name}" if it needs longer, or find what it waits for. ${afterwards}`);
+  return new LifeboatError(which === 'dump' ? 'COMMAND_FAILED' : 'RESTORE_FAILED', `The ${which} command of source "${source.name}" (${shown(step)}) ${how}${stderr}.`, `Run it by hand in ${step.cwd ?? 'the same folder'} to see why. ${afterwards}`);
 }
 
 /** Awaits a step; throws when it could not start or did not exit with status 0. */
-export async function finishStep(source: CommandSource, which: 'dump' | 'restore', running: RunningProgram, afterwards: string): Promise<void> {
+export async function finishStep(source: CommandSource, which: StepName, running: RunningProgram, afterwards: string): Promise<void> {
   let exit: ProgramExit;
   try {
     exit = await running.exit;
@@ -167,6 +183,34 @@ export function compareModels(recorded: { name: string; rows: number }[], found:
   return `${count(recorded.reduce((n, m) => n + m.rows, 0), 'object')} of ${count(recorded.length, 'model')}`;
 }
 
+/**
+ * Feeds the stored output to the drill command, which loads it into a throw-away target of its
+ * own; `LIFEBOAT_DRILL_DIR` names an empty folder for it inside the drill's scratch folder. Throws
+ * with the end of what the command said unless it exits with status 0.
+ */
+async function drillLoad(source: CommandSource, file: string, rawSize: number, scratch: string, signal: AbortSignal): Promise<string> {
+  const step = stepOf(source, 'drill');
+  await checkStep(source, 'drill');
+  const folder = path.join(scratch, 'drill-target');
+  await fs.mkdir(folder, { mode: 0o700 });
+  const running = startStep(source, 'drill', signal, expand(file, rawSize), { LIFEBOAT_DRILL_DIR: folder });
+  let stdout = '';
+  running.stdout.on('data', (d: Buffer) => {
+    stdout = (stdout + d.toString('utf8')).slice(-4096);
+  });
+  let exit: ProgramExit;
+  try {
+    exit = await running.exit;
+  } catch (err) {
+    throw new Error(`${shown(step)} could not be started: ${(err as Error).message}`);
+  }
+  if (exit.aborted) throw cancelled();
+  const out = exit.stderr || stdout.trim();
+  if (exit.code !== 0) throw new Error(`${shown(step)} ${describeExit(exit, source.timeoutSeconds * 1000)}${said(out, 'its output')}`);
+  const last = stdout.trim().split('\n').at(-1)?.trim().slice(0, 200);
+  return `${shown(step)} read ${rawSize} bytes and exited with status 0${last ? `: ${last}` : ''}`;
+}
+
 async function check(ctx: CheckContext): Promise<DrillCheck[]> {
   const checks: DrillCheck[] = [];
   const artifact = outputOf(ctx.artifacts);
@@ -180,13 +224,22 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
     if (proof.size !== d.rawSize || proof.sha256 !== d.rawSha256) throw new Error(`decompressed to ${proof.size} bytes with SHA-256 ${proof.sha256.slice(0, 12)}…, the manifest records ${d.rawSize} bytes and ${d.rawSha256.slice(0, 12)}…`);
     return `${d.rawSize} bytes, SHA-256 matches`;
   });
-  if (!whole || d.format !== 'django-fixture' || !proof) return checks;
-  const p = proof;
-  const parsed = await timedCheck(checks, artifact.file, 'Django fixture parses', async () => {
-    if (p.fixtureError || !p.fixture) throw new Error(p.fixtureError ?? 'not read');
-    return `a JSON array of ${count(p.fixture.objects, 'object')}, each with "model" and "fields"`;
-  });
-  if (parsed) await timedCheck(checks, artifact.file, 'objects per model as recorded', async () => compareModels(d.models ?? [], p.fixture!.models));
+  if (!whole || !proof) return checks;
+  if (d.format === 'django-fixture') {
+    const p = proof;
+    const parsed = await timedCheck(checks, artifact.file, 'Django fixture parses', async () => {
+      if (p.fixtureError || !p.fixture) throw new Error(p.fixtureError ?? 'not read');
+      return `a JSON array of ${count(p.fixture.objects, 'object')}, each with "model" and "fields"`;
+    });
+    if (!parsed) return checks;
+    await timedCheck(checks, artifact.file, 'objects per model as recorded', async () => compareModels(d.models ?? [], p.fixture!.models));
+  }
+  // Parsing proves the shape; only loading it somewhere proves the application takes it back.
+  const config = ctx.config?.kind === 'command' ? ctx.config : undefined;
+  if (config?.drill) {
+    ctx.progress.setPhase('drill command', ctx.source);
+    await timedCheck(checks, artifact.file, 'drill command loads the output', () => drillLoad(config, path.join(ctx.setDir, artifact.file), d.rawSize, ctx.scratch, ctx.signal));
+  }
   return checks;
 }
 

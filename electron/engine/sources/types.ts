@@ -139,6 +139,11 @@ export interface ApplyRestore<S extends Source = Source> extends RestoreCommon<S
    * there was nothing (a new database, a restore test), removes what `apply` made.
    */
   undo(ctx: RestoreContext<S>, before: { setDir: string; artifacts: Artifact[] } | null): Promise<void>;
+  /**
+   * Why restoring the safety set afterwards would not put the live data back exactly (a restore
+   * that merges keeps what it added), or null; given the restore's verification of this target.
+   */
+  undoLimit?(source: S, verification: DrillCheck[]): string | null;
 }
 
 /** The restore half of a source kind. */
