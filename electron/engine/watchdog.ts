@@ -41,6 +41,8 @@ export class JobWatch {
   private timer: NodeJS.Timeout | undefined;
   private readonly parent = current.getStore();
   private giveUp: (() => void) | undefined;
+  private stopping: (() => void) | undefined;
+  private done = false;
 
   constructor(opts: { stallMs: number | null; graceMs: number; onStall: (where: Whereabouts) => Error; signals: AbortSignal[] }) {
     this.signal = AbortSignal.any([...opts.signals, this.controller.signal]);
@@ -55,9 +57,9 @@ export class JobWatch {
         this.controller.abort(this.stall);
       });
     }
-    const stopping = () => this.every(graceMs, () => this.abandon());
-    if (this.signal.aborted) stopping();
-    else this.signal.addEventListener('abort', stopping, { once: true });
+    this.stopping = () => this.every(graceMs, () => this.abandon());
+    if (this.signal.aborted) this.stopping();
+    else this.signal.addEventListener('abort', this.stopping, { once: true });
   }
 
   /** Runs `fn` as this job: ProgressMeters made inside report to it. */
@@ -90,12 +92,15 @@ export class JobWatch {
     };
   }
 
-  /** Ends the watch once the job has settled. */
+  /** Ends the watch once the job has settled: a later abort of the caller's signal changes nothing. */
   stop(): void {
+    this.done = true;
     clearInterval(this.timer);
+    if (this.stopping) this.signal.removeEventListener('abort', this.stopping);
   }
 
   private every(boundMs: number, onQuiet: () => void): void {
+    if (this.done) return;
     clearInterval(this.timer);
     this.quiet = 0;
     this.timer = setInterval(() => {

@@ -6,6 +6,7 @@ import { demoEnvironment, useEngines } from '../support/engine.js';
 import { useStallingPipes } from '../support/stall.js';
 import { failure, useTempDirs } from '../support/tools.js';
 import type { Engine } from '../../electron/engine/engine.js';
+import { PARTIAL_PREFIX } from '../../electron/engine/set-id.js';
 
 const temp = useTempDirs();
 const engineAt = useEngines();
@@ -13,7 +14,7 @@ const stallingPipe = useStallingPipes();
 
 /** Folders in the location that are sets or partial sets (not the lock, the holder or a probe). */
 function setFolders(location: string): string[] {
-  return existsSync(location) ? readdirSync(location).filter((n) => n.startsWith('shop_prod_') || n.startsWith('.lifeboat-partial-')) : [];
+  return existsSync(location) ? readdirSync(location).filter((n) => n.startsWith('shop_prod_') || n.startsWith(PARTIAL_PREFIX)) : [];
 }
 
 /** An engine with the demo environment saved, its live data made and, when asked, one sealed set. */
@@ -167,6 +168,25 @@ describe('cancel ends a job within seconds, even when a read never returns', () 
     rmSync(hung.dir, { recursive: true });
     const next = await engine.call('backup.run', { env: 'prod' });
     expect(setFolders(location)).toEqual([next.id]);
+  });
+
+  it('a backup whose source read stalls (a dump reading a pipe nobody writes) ends CANCELLED and removes its partial set', async () => {
+    const root = temp();
+    const engine = engineAt(path.join(root, 'home'));
+    const input = path.join(root, 'never-written');
+    const pipe = stallingPipe(input);
+    const location = path.join(root, 'sets');
+    await engine.call('env.save', {
+      environment: { app: 'shop', name: 'prod', protection: 'normal', location, sources: [{ kind: 'command', name: 'dump', dump: { argv: ['cat', input] }, restore: { argv: ['sh', '-c', 'cat > /dev/null'] } }] },
+    });
+    const run = engine.call('backup.run', { env: 'prod' }, { job: 'b' });
+    await pipe.reading;
+    expect(readdirSync(location).filter((n) => n.startsWith(PARTIAL_PREFIX))).toHaveLength(1);
+    await engine.call('job.cancel', { job: 'b' });
+    expect((await failure(run)).code).toBe('CANCELLED');
+    expect(setFolders(location)).toEqual([]);
+    const [entry] = await engine.call('activity.list', { env: 'prod', limit: 1 });
+    expect(entry).toMatchObject({ action: 'backup', outcome: 'cancelled' });
   });
 
   it('a drill stuck on an artifact ends CANCELLED and is logged', async () => {

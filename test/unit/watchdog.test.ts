@@ -71,6 +71,18 @@ describe('the job watchdog', () => {
     busy.stop();
   });
 
+  it('never gives up on a job that had already ended when its caller\'s signal aborted', async () => {
+    const late = new AbortController();
+    const cancel = new AbortController();
+    const ended = watch([late.signal]);
+    ended.stop();
+    late.abort();
+    const control = watch([cancel.signal]);
+    cancel.abort();
+    await expect(control.gaveUp).rejects.toBeNull();
+    expect(ended.abandoned).toBe(false);
+  });
+
   it('counts progress of a job run inside another as progress of the outer one', async () => {
     const outer = watch();
     const control = watch();
