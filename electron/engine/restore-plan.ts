@@ -3,8 +3,8 @@ import path from 'node:path';
 import { environmentKey, type Environment, type Source } from '../../shared/environment.js';
 import type { Artifact, Manifest } from '../../shared/manifest.js';
 import type { DrillCheck, DrillReport } from '../../shared/drill.js';
-import type { RestorePreview } from '../../shared/restore.js';
-import { formatBytes } from '../../shared/format.js';
+import type { RestorePreview, SourcePreview } from '../../shared/restore.js';
+import { count, formatBytes } from '../../shared/format.js';
 import { timedCheck } from './checks.js';
 import { LifeboatError } from './errors.js';
 import { readManifest } from './manifest.js';
@@ -99,6 +99,7 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
       else if (use.status === 'unknown') preflight.push({ ...base, status: 'WARN', reason: `could not be checked fully: ${use.reason}` });
       else preflight.push({ ...base, status: 'PASS', reason: use.how });
     }
+    preflight.push(...ownersChecks(sources));
   } else {
     const to = destination.folder;
     if (to) {
@@ -128,6 +129,25 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
     ready: preflight.every((c) => c.status !== 'FAIL'),
   };
   return { manifest, targets, destination, preview };
+}
+
+/** The name of the pre-flight check that every restored path can keep its owner. */
+export const OWNERS_CHECK = 'owners can be kept';
+
+/**
+ * Over the live data, for each source with files: WARN naming the paths that would get another
+ * owner or group than they have (Lifeboat is not root), so the operator knows before the swap.
+ */
+function ownersChecks(sources: SourcePreview[]): DrillCheck[] {
+  return sources.flatMap((s): DrillCheck[] => {
+    if (s.type === 'command' || !s.ownership) return [];
+    const { notKept, samples } = s.ownership;
+    const base = { target: s.target, name: OWNERS_CHECK, durationMs: 0 };
+    if (!notKept) return [{ ...base, status: 'PASS', reason: "every restored path keeps the owner and group it has now; new ones get the owner the set records, or their folder's" }];
+    const named = samples.filter((c) => !c.ownerKept).map((c) => c.path).slice(0, 20);
+    const more = notKept > named.length ? ` and ${notKept - named.length} more` : '';
+    return [{ ...base, status: 'WARN', reason: `Lifeboat is not running as root, so ${count(notKept, 'path')} would not keep ${notKept === 1 ? 'its' : 'their'} owner: ${named.join(', ')}${more}. Run the restore as root to keep them; if it goes ahead, its result names them again.` }];
+  });
 }
 
 /** The nearest folder that exists at or above `p`: where free space is measured. */
