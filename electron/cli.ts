@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES, errorClass, type ErrorShape } from '../shared/errors.js';
-import { count, formatBytes, formatDuration } from '../shared/format.js';
+import { count, formatBytes, formatDuration, formatOwnership } from '../shared/format.js';
 import type { MethodName, ResultOf } from '../shared/api.js';
 import type { Progress } from '../shared/progress.js';
 import { Engine } from './engine/engine.js';
@@ -205,6 +205,10 @@ program
           else {
             out(`    ${s.added.count} files added (${formatBytes(s.added.bytes)}), ${s.removed.count} removed (${formatBytes(s.removed.bytes)}), ${s.changed.count} changed (${formatBytes(s.changed.bytes)}), ${s.unchanged} unchanged${s.kept ? `, ${s.kept} not covered by the source kept as they are` : ''}`);
             for (const [kind, list] of [['+', s.samples.added], ['-', s.samples.removed], ['~', s.samples.changed]] as const) for (const f of list) out(`      ${kind} ${f.path}`);
+          }
+          if (s.type !== 'command' && s.ownership?.count) {
+            out(`    ${count(s.ownership.count, 'path')} whose owner or mode after the restore differs from now or from the set:`);
+            for (const c of s.ownership.samples) out(`      ${c.path}: ${c.now ? `now ${formatOwnership(c.now)}` : 'new'}${c.inSet ? `, set ${formatOwnership(c.inSet)}` : ''} → ${formatOwnership(c.after)} (${c.why})`);
           }
         }
         out('Pre-flight checks:');
