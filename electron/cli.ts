@@ -3,7 +3,7 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, sta
 import { constants } from 'node:os';
 import path from 'node:path';
 import { EXIT_CODES, errorClass, type ErrorShape } from '../shared/errors.js';
-import { count, formatBytes, formatDuration } from '../shared/format.js';
+import { count, formatBytes, formatDuration, formatOwnership } from '../shared/format.js';
 import type { MethodName, ResultOf } from '../shared/api.js';
 import type { Progress } from '../shared/progress.js';
 import { Engine } from './engine/engine.js';
@@ -291,6 +291,10 @@ program
             for (const [kind, list] of [['+', s.samples.added], ['-', s.samples.removed], ['~', s.samples.changed]] as const) for (const f of list) out(`      ${kind} ${f.path}`);
           }
           if (s.type !== 'files' && s.loading) out(`    ${s.loading.merges === 'no' ? '' : 'WARN  '}${s.loading.note}`);
+          if (s.type !== 'command' && s.ownership?.count) {
+            out(`    ${count(s.ownership.count, 'path')} whose owner or mode after the restore differs from now or from the set:`);
+            for (const c of s.ownership.samples) out(`      ${c.path}: ${c.now ? `now ${formatOwnership(c.now)}` : 'new'}${c.inSet ? `, set ${formatOwnership(c.inSet)}` : ''} → ${formatOwnership(c.after)} (${c.why})`);
+          }
         }
         out('Pre-flight checks:');
         for (const c of p.preflight) out(`  ${c.status}  ${c.name} (${c.target}): ${c.reason}`);

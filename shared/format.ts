@@ -53,3 +53,10 @@ export function formatUtc(at: string | number): string {
   if (Number.isNaN(d.getTime())) return 'unknown time';
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
+
+/** `app:app (1001:1001) 0664`, or `1001:1001 0664` when the ids have no names here: owner, group and mode as `ls -ln` and `stat` show them. */
+export function formatOwnership(o: { uid: number; gid: number; user: string | null; group: string | null; mode: number }): string {
+  const ids = `${o.uid}:${o.gid}`;
+  const names = o.user !== null || o.group !== null ? `${o.user ?? o.uid}:${o.group ?? o.gid} (${ids})` : ids;
+  return `${names} ${o.mode.toString(8).padStart(4, '0')}`;
+}

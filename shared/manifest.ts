@@ -7,6 +7,21 @@ export const MANIFEST_FORMAT = 1;
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const iso = z.string().datetime();
 
+/**
+ * A path's owner and permission bits as the backup found them: numeric ids, and the account
+ * names where they resolved on the machine that made the set. A restore uses them for paths the
+ * live data does not have (see docs/FORMAT.md); sets made before they were recorded lack them.
+ */
+export const FileOwner = z.object({
+  /** Permission bits (`mode & 0o7777`). */
+  mode: z.number().int().nonnegative(),
+  uid: z.number().int().nonnegative(),
+  gid: z.number().int().nonnegative(),
+  user: z.string().min(1).optional(),
+  group: z.string().min(1).optional(),
+});
+export type FileOwner = z.infer<typeof FileOwner>;
+
 /** What the drill needs to prove a SQLite artifact, all taken from the snapshot, not the live file. */
 export const SqliteDetails = z.object({
   type: z.literal('sqlite'),
@@ -16,6 +31,8 @@ export const SqliteDetails = z.object({
   sqliteVersion: z.string(),
   journalMode: z.string(),
   tables: z.array(z.object({ name: z.string(), rows: z.number().int().nonnegative() })),
+  /** The live database file's owner and mode when it was read (absent in older sets). */
+  file: FileOwner.optional(),
 });
 
 /** What the drill needs to prove a folder archive. */

@@ -23,6 +23,34 @@ export const CommandLoading = z.object({
   note: z.string(),
 });
 export type CommandLoading = z.infer<typeof CommandLoading>;
+/** A path's owner, group (ids, and names where they resolve on this machine) and permission bits. */
+export const Ownership = z.object({ uid: z.number().int(), gid: z.number().int(), user: z.string().nullable(), group: z.string().nullable(), mode: z.number().int() });
+export type Ownership = z.infer<typeof Ownership>;
+
+/**
+ * A path whose owner, group or mode after the restore will not be both what it is now and what
+ * the set records: the live one is kept, a set-uid bit is dropped, or Lifeboat (not root) cannot
+ * give it back its owner. `now` is null for a path the live data lacks, `inSet` when the set
+ * records no owner (older sets).
+ */
+export const OwnershipChange = z.object({
+  path: z.string(),
+  now: Ownership.nullable(),
+  inSet: Ownership.nullable(),
+  after: Ownership,
+  /** False when the path would not get the owner and group it has now (or, new, the set records). */
+  ownerKept: z.boolean(),
+  why: z.string(),
+});
+export type OwnershipChange = z.infer<typeof OwnershipChange>;
+
+/** Owner and mode changes of one source: all counted, the first listed (absolute paths, sorted). */
+const ownershipChanges = z.object({
+  count: z.number().int(),
+  /** How many paths would get another owner or group than they have now (or the set records, for new ones): Lifeboat is not root. */
+  notKept: z.number().int(),
+  samples: z.array(OwnershipChange),
+});
 
 /** What restoring one source would change, shown before anything is written. */
 export const SourcePreview = z.discriminatedUnion('type', [
@@ -34,6 +62,8 @@ export const SourcePreview = z.discriminatedUnion('type', [
     tables: z.array(TableChange),
     /** A command source restored over the live data (a Django fixture). */
     loading: CommandLoading.optional(),
+    /** A SQLite file's owner and mode changes; absent for a database behind a server, which owns its files itself. */
+    ownership: ownershipChanges.optional(),
   }),
   z.object({
     type: z.literal('files'),
@@ -48,6 +78,7 @@ export const SourcePreview = z.discriminatedUnion('type', [
     kept: z.number().int(),
     /** The first paths of each kind, for the screen; counts above are complete. */
     samples: z.object({ added: z.array(FileChange), removed: z.array(FileChange), changed: z.array(FileChange) }),
+    ownership: ownershipChanges,
   }),
   /** A command source whose output has no format Lifeboat reads: what will run, and what it is fed. */
   z.object({

@@ -36,6 +36,8 @@ export function recoveryCard(m: Omit<Manifest, 'integrity'>): string {
         `   (check with: sha256sum ${a.source}.sqlite).`,
         `   To restore: stop the application, move the live database and its -wal and -shm files`,
         `   aside, then copy ${a.source}.sqlite to ${src && 'path' in src ? src.path : 'the database path'}.`,
+        `   Give it the owner and mode of the one you moved aside (chown --reference=OLD NEW, then`,
+        `   chmod --reference=OLD NEW)${d.file ? `; the set records ${d.file.user ?? d.file.uid}:${d.file.group ?? d.file.gid}, mode ${d.file.mode.toString(8).padStart(4, '0')}` : ''}.`,
         '',
       );
     } else if (a.details.type === 'archive') {
@@ -47,7 +49,7 @@ export function recoveryCard(m: Omit<Manifest, 'integrity'>): string {
         `     find ${a.source}-restored -type f | wc -l        # recorded: ${d.fileCount} files`,
         '',
         `   The files hold ${d.totalBytes} bytes in all. ${d.indexFile} lists every entry, one JSON`,
-        `   object a line, with its size, mode, time and SHA-256.`,
+        `   object a line, with its size, mode, owner, time and SHA-256; run tar as root to keep owners.`,
         `   To restore: stop the application, move the live folder aside, then move`,
         `   ${a.source}-restored to ${src && 'path' in src ? src.path : 'its place'}.`,
         '',

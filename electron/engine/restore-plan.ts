@@ -3,8 +3,8 @@ import path from 'node:path';
 import { environmentKey, type Environment, type Source } from '../../shared/environment.js';
 import type { Artifact, Manifest } from '../../shared/manifest.js';
 import type { DrillCheck, DrillReport } from '../../shared/drill.js';
-import type { FolderCheck, RestorePreview } from '../../shared/restore.js';
-import { formatBytes } from '../../shared/format.js';
+import type { FolderCheck, RestorePreview, SourcePreview } from '../../shared/restore.js';
+import { count, formatBytes } from '../../shared/format.js';
 import { timedCheck } from './checks.js';
 import { FULL_PATH, isFullPath, resolvePath } from './environment-file.js';
 import { LifeboatError } from './errors.js';
@@ -93,6 +93,7 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
   const ctx = (t: RestoreTarget) => contextOf(t, setDir, destination, req.signal, progress);
   const sources = await Promise.all(targets.map((t) => restorerOf(t.source).preview(ctx(t))));
   const preflight = await preflightChecks(env, setDir, { targets, destination }, req);
+  if (live) preflight.push(...ownersChecks(sources));
   const protectedLive = live && env.protection === 'protected';
   const preview: RestorePreview = {
     env: environmentKey(env),
@@ -175,6 +176,25 @@ export async function folderCheck(to: string): Promise<FolderCheck> {
   if (!entries.length) return { folder, status: 'PASS', reason: 'nothing there will be overwritten' };
   const named = entries.sort().slice(0, 3).join(', ');
   return fail(`${folder} already holds ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} (${named}${entries.length > 3 ? ', …' : ''}); choose an empty or new folder`);
+}
+
+/** The name of the pre-flight check that every restored path can keep its owner. */
+export const OWNERS_CHECK = 'owners can be kept';
+
+/**
+ * Over the live data, for each source with files: WARN naming the paths that would get another
+ * owner or group than they have (Lifeboat is not root), so the operator knows before the swap.
+ */
+function ownersChecks(sources: SourcePreview[]): DrillCheck[] {
+  return sources.flatMap((s): DrillCheck[] => {
+    if (s.type === 'command' || !s.ownership) return [];
+    const { notKept, samples } = s.ownership;
+    const base = { target: s.target, name: OWNERS_CHECK, durationMs: 0 };
+    if (!notKept) return [{ ...base, status: 'PASS', reason: "every restored path keeps the owner and group it has now; new ones get the owner the set records, or their folder's" }];
+    const named = samples.filter((c) => !c.ownerKept).map((c) => c.path).slice(0, 20);
+    const more = notKept > named.length ? ` and ${notKept - named.length} more` : '';
+    return [{ ...base, status: 'WARN', reason: `Lifeboat is not running as root, so ${count(notKept, 'path')} would not keep ${notKept === 1 ? 'its' : 'their'} owner: ${named.join(', ')}${more}. Run the restore as root to keep them; if it goes ahead, its result names them again.` }];
+  });
 }
 
 /** The nearest folder that exists at or above `p`: where free space is measured. */

@@ -13,6 +13,7 @@ import { RestoreJournal, type Journal, type JournalSource } from './restore-jour
 import { contextOf, destinationOf, planRestore, RESTORE_DRILL_CHECK, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';
 import { restorerOf } from './sources/index.js';
 import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/types.js';
+import type { OwnerPlan } from './sources/ownership.js';
 import type { Artifact } from '../../shared/manifest.js';
 
 export interface RestoreOptions {
@@ -96,6 +97,8 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
     let safetyArtifacts: Artifact[] = [];
     /** Targets written in place so far, newest last: what a failure must undo. */
     const done: RestoreTarget[] = [];
+    /** The owner and mode staging gave each path, which the verification checks after the swap. */
+    const owners = new Map<RestoreTarget, OwnerPlan>();
     try {
       if (live) {
         const existing = [];
@@ -114,7 +117,7 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
       for (const t of swapped) {
         throwIfAborted(signal);
         await fs.mkdir(path.dirname(t.target), { recursive: true, mode: 0o700 });
-        await swapOf(t).stage({ ...ctx(t), staged: entries.get(t)!.staged });
+        owners.set(t, (await swapOf(t).stage({ ...ctx(t), staged: entries.get(t)!.staged })).owners);
       }
       await faultPoint('restore:staged');
       throwIfAborted(signal);
@@ -144,7 +147,7 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
       progress.setPhase('verify');
       await journal.setState('verifying');
       const verification: DrillCheck[] = [];
-      for (const t of plan.targets) verification.push(...(await restorerOf(t.source).verify(ctx(t))));
+      for (const t of plan.targets) verification.push(...(await restorerOf(t.source).verify({ ...ctx(t), owners: owners.get(t) })));
       const bad = verification.filter((c) => c.status === 'FAIL');
       if (bad.length) {
         throw new LifeboatError('VERIFY_FAILED', `After the restore the data did not match the set (${bad.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}); the restore was rolled back.`, 'Your data is as it was before the restore. Run a drill on the set and report this with the activity log.');

@@ -18,6 +18,8 @@ const meter = () => new ProgressMeter({ operation: 'restore', env: 't' }, { byte
 const signal = () => new AbortController().signal;
 const source = (p: string, globs: { include?: string[]; exclude?: string[] } = {}) => FilesSource.parse({ kind: 'files', name: 'assets', path: p, ...globs });
 const MTIME = new Date('2023-11-14T22:13:20.123Z');
+/** The tests run as root: what they create is root's. */
+const rootOwner = { uid: 0, gid: 0, user: 'root', group: 'root' };
 
 async function capture(base: string, src: FilesSource) {
   const setDir = await fs.mkdtemp(path.join(base, 'set-'));
@@ -81,6 +83,7 @@ describe('files restore: preview', () => {
     await fs.rm(path.join(root, 'a.txt')); // in the set only: added back
     await fs.writeFile(path.join(root, 'docs/readme.txt'), 'HELLO, LIFEBOAT\n'); // same size, other bytes
     await fs.writeFile(path.join(root, 'b.txt'), 'bravo, longer\n'); // another size
+    await fs.chmod(path.join(root, 'b.txt'), 0o600); // another mode: the live one is kept
     await fs.rm(path.join(root, 'link-inside'));
     await fs.symlink('b.txt', path.join(root, 'link-inside')); // another target
     await fs.writeFile(path.join(root, 'debug.log'), 'excluded\n'); // the globs do not take it: kept
@@ -104,6 +107,11 @@ describe('files restore: preview', () => {
           { path: 'docs/readme.txt', now: 16, inSet: 16 },
           { path: 'link-inside', now: 0, inSet: 0 },
         ],
+      },
+      ownership: {
+        count: 1,
+        notKept: 0,
+        samples: [{ path: path.join(root, 'b.txt'), now: { ...rootOwner, mode: 0o600 }, inSet: { ...rootOwner, mode: 0o644 }, after: { ...rootOwner, mode: 0o600 }, ownerKept: true, why: 'the live owner and mode are kept, not the ones the set records' }],
       },
     });
 
@@ -129,9 +137,9 @@ describe('files restore: stage and verify', () => {
 
     const staged = path.join(base, '.assets.staged');
     const progress = meter();
-    const checks = (await filesRestore.stage({ ...ctxOf(src, set, root, progress), staged })).map((c) => DrillCheck.parse(c));
+    const checks = (await filesRestore.stage({ ...ctxOf(src, set, root, progress), staged })).checks.map((c) => DrillCheck.parse(c));
     expect(failed(checks)).toEqual([]);
-    expect(checks.map((c) => c.name)).toEqual(['extracts safely', 'entries match the index', "every file's SHA-256 matches the index", 'links as recorded', 'live entries the globs do not take kept', 'modes and times as recorded']);
+    expect(checks.map((c) => c.name)).toEqual(['extracts safely', 'entries match the index', "every file's SHA-256 matches the index", 'links as recorded', 'live entries the globs do not take kept', 'owners, modes and times applied']);
     expect(checks[4]?.reason).toContain('1 file (1 hard-linked, 0 copied), 0 folders and 0 links');
     expect(progress.filesDone).toBe(5);
 
@@ -173,7 +181,8 @@ describe('files restore: stage and verify', () => {
     expect(p).toMatchObject({ added: { count: 0 }, removed: { count: 1, bytes: 6 }, changed: { count: 1, bytes: 64 * 1024 }, unchanged: 1, kept: 3 });
 
     const staged = path.join(base, '.faiss.staged');
-    expect(failed(await filesRestore.stage({ ...ctxOf(src, set, root), staged }))).toEqual([]);
+    const { checks: stagedChecks, owners } = await filesRestore.stage({ ...ctxOf(src, set, root), staged });
+    expect(failed(stagedChecks)).toEqual([]);
     expect((await fs.readdir(staged)).sort()).toEqual(['a.index', 'a.meta.json', 'cache', 'notes.txt']);
     expect(sha256sum(path.join(staged, 'a.index'))).toBe(pair.index);
     expect(sha256sum(path.join(staged, 'a.meta.json'))).toBe(pair.meta);
@@ -184,9 +193,14 @@ describe('files restore: stage and verify', () => {
 
     await fs.rename(root, path.join(base, 'faiss.before'));
     await fs.rename(staged, root);
-    const checks = (await filesRestore.verify(ctxOf(src, set, root))).map((c) => DrillCheck.parse(c));
+    const checks = (await filesRestore.verify({ ...ctxOf(src, set, root), owners })).map((c) => DrillCheck.parse(c));
     expect(failed(checks)).toEqual([]);
-    expect(checks.map((c) => c.name)).toEqual(['index parses', 'target read', 'entries match the index', "every file's SHA-256 matches the index", 'links as recorded']);
+    expect(checks.map((c) => c.name)).toEqual(['index parses', 'target read', 'entries match the index', "every file's SHA-256 matches the index", 'links as recorded', 'owners and modes kept']);
+    // A mode changed after the swap is named: the data is not as the restore left it.
+    await fs.chmod(path.join(root, 'a.meta.json'), 0o600);
+    const moved = failed(await filesRestore.verify({ ...ctxOf(src, set, root), owners }));
+    expect(moved.map((c) => [c.name, c.status])).toEqual([['owners and modes kept', 'FAIL']]);
+    expect(moved[0]?.reason).toContain(`${path.join(root, 'a.meta.json')} (root:root (0:0) 0600, restored as root:root (0:0) 0644)`);
 
     const fh = await fs.open(path.join(root, 'a.index'), 'r+');
     await fh.write(Buffer.from([0xff]), 0, 1, 1000);

@@ -77,6 +77,10 @@ describe('files source: capture', () => {
   it('packs files, folders and links that system tar lists and extracts byte for byte', async () => {
     const base = await tempDir();
     const root = await fixture(base);
+    // Owners the index records beside each mode: ids, and names where they resolve (1234 has none here).
+    await fs.chown(path.join(root, 'docs/readme.txt'), 1234, 1234);
+    await fs.chmod(path.join(root, 'docs/readme.txt'), 0o640);
+    await fs.chmod(root, 0o2775);
     const progress = meter();
     const { dir, artifacts } = await capture(base, source(root), progress);
     const [archive, index] = artifacts;
@@ -99,7 +103,7 @@ describe('files source: capture', () => {
     expect(Math.round(readme.mtimeMs)).toBe(MTIME.getTime());
 
     const lines = (await fs.readFile(path.join(dir, 'assets.files.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines[0]).toEqual({ format: 1, source: 'assets', root });
+    expect(lines[0]).toEqual({ format: 1, source: 'assets', root, mode: 0o2775, uid: 0, gid: 0, user: 'root', group: 'root' });
     expect(lines.slice(1).map((e) => (e.type === 'dir' ? `${String(e.path)}/` : e.path))).toEqual(EXPECTED);
     expect(index?.details).toEqual({ type: 'file-index', entries: EXPECTED.length });
     const totalBytes = lines.slice(1).reduce((s, e) => s + (e.type === 'file' ? Number(e.size) : 0), 0);
@@ -108,7 +112,8 @@ describe('files source: capture', () => {
       if (e.type === 'file') expect(e.sha256, String(e.path)).toBe(await sha256(path.join(root, String(e.path))));
     }
     expect(lines.find((e) => e.path === 'link-outside')).toMatchObject({ type: 'symlink', target: '/etc/hostname' });
-    expect(lines.find((e) => e.path === 'docs/readme.txt')).toMatchObject({ mode: 0o640, mtime: MTIME.getTime(), size: 16 });
+    expect(lines.find((e) => e.path === 'docs/readme.txt')).toEqual({ path: 'docs/readme.txt', type: 'file', size: 16, mtime: MTIME.getTime(), mode: 0o640, uid: 1234, gid: 1234, sha256: await sha256(path.join(root, 'docs/readme.txt')) });
+    expect(lines.find((e) => e.path === 'docs')).toMatchObject({ uid: 0, gid: 0, user: 'root', group: 'root' });
   });
 
   it('takes exactly what include globs select and prunes excluded folders', async () => {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -18,6 +18,8 @@ describe('sqlite source', () => {
     mkdirSync(path.join(root, 'live'));
     const live = path.join(root, 'live', 'app.db');
     makeAppDb(live, { rows: 50, wal: true });
+    chownSync(live, 1234, 1234); // the application's user, with no name on this machine
+    chmodSync(live, 0o664);
     // A writer that never checkpoints, kept open: its last rows exist only in app.db-wal.
     const writer = new Database(live);
     writer.pragma('wal_autocheckpoint = 0');
@@ -45,6 +47,8 @@ describe('sqlite source', () => {
       const details = manifest.artifacts[0].details;
       expect(details.tables).toContainEqual({ name: 'customers', rows: 550 });
       expect(details.journalMode).toBe('wal');
+      // What a restore gives the database when there is none live (format addition; older sets lack it).
+      expect(details.file).toEqual({ mode: 0o664, uid: 1234, gid: 1234 });
       // The live database was only read: the writer's rows are still only in its -wal.
       expect(Number(sqlite3(plain, 'SELECT count(*) FROM customers'))).toBe(50);
     } finally {

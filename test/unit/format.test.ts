@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatBytes, formatDuration, formatUtc } from '../../shared/format.js';
+import { formatAge, formatBytes, formatDuration, formatOwnership, formatUtc } from '../../shared/format.js';
 
 describe('human units', () => {
+  it('owners as stat shows them: names where they resolve, ids always, four-digit mode', () => {
+    expect(formatOwnership({ uid: 1001, gid: 1001, user: 'app', group: 'app', mode: 0o664 })).toBe('app:app (1001:1001) 0664');
+    expect(formatOwnership({ uid: 1234, gid: 1234, user: null, group: null, mode: 0o4755 })).toBe('1234:1234 4755');
+    expect(formatOwnership({ uid: 65534, gid: 1234, user: 'nobody', group: null, mode: 0o600 })).toBe('nobody:1234 (65534:1234) 0600');
+  });
   it('bytes', () => {
     expect(formatBytes(1)).toBe('1 byte');
     expect(formatBytes(999)).toBe('999 bytes');

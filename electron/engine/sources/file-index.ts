@@ -7,6 +7,14 @@ import { writeArtifact, type WrittenArtifact } from '../pipeline.js';
 /** The index format this Lifeboat writes and the newest it reads. */
 export const INDEX_FORMAT = 1;
 
+/** Owner and group: numeric ids, and names where they resolved at backup (absent in older sets). */
+const ownerFields = {
+  uid: z.number().int().nonnegative().optional(),
+  gid: z.number().int().nonnegative().optional(),
+  user: z.string().min(1).optional(),
+  group: z.string().min(1).optional(),
+};
+
 const common = {
   path: z.string().min(1),
   size: z.number().int().nonnegative(),
@@ -14,6 +22,7 @@ const common = {
   mtime: z.number(),
   /** Permission bits (`mode & 0o7777`). */
   mode: z.number().int().nonnegative(),
+  ...ownerFields,
 };
 
 /** One line of the index after its header: an archive entry, in archive order. */
@@ -24,8 +33,8 @@ export const IndexEntry = z.discriminatedUnion('type', [
 ]);
 export type IndexEntry = z.infer<typeof IndexEntry>;
 
-/** The first line of the index: which format, which source and the folder it was taken from. */
-export const IndexHeader = z.object({ format: z.number().int().positive(), source: z.string(), root: z.string() });
+/** The first line of the index: which format, which source, the folder it was taken from and that folder's owner and mode (absent in older sets). */
+export const IndexHeader = z.object({ format: z.number().int().positive(), source: z.string(), root: z.string(), mode: z.number().int().nonnegative().optional(), ...ownerFields });
 export type IndexHeader = z.infer<typeof IndexHeader>;
 
 /**
@@ -33,11 +42,12 @@ export type IndexHeader = z.infer<typeof IndexHeader>;
  * fixed order) through the same fsynced, hashed pipeline as every other artifact.
  */
 export function writeIndex(dest: string, header: IndexHeader, entries: IndexEntry[], signal?: AbortSignal): Promise<WrittenArtifact> {
+  const owner = (o: { uid?: number; gid?: number; user?: string; group?: string }) => ({ uid: o.uid, gid: o.gid, user: o.user, group: o.group });
   function* lines(): Generator<Buffer> {
-    yield Buffer.from(`${JSON.stringify({ format: header.format, source: header.source, root: header.root })}\n`);
+    yield Buffer.from(`${JSON.stringify({ format: header.format, source: header.source, root: header.root, mode: header.mode, ...owner(header) })}\n`);
     for (const e of entries) {
       const extra = e.type === 'file' ? { sha256: e.sha256 } : e.type === 'symlink' ? { target: e.target } : {};
-      yield Buffer.from(`${JSON.stringify({ path: e.path, type: e.type, size: e.size, mtime: e.mtime, mode: e.mode, ...extra })}\n`);
+      yield Buffer.from(`${JSON.stringify({ path: e.path, type: e.type, size: e.size, mtime: e.mtime, mode: e.mode, ...owner(e), ...extra })}\n`);
     }
   }
   return writeArtifact(Readable.from(lines(), { objectMode: false }), dest, { compression: 'none', signal });

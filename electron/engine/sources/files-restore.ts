@@ -9,7 +9,10 @@ import { timedCheck } from '../checks.js';
 import { hashFile } from '../pipeline.js';
 import { openFilesUnder } from '../in-use.js';
 import type { IndexEntry } from './file-index.js';
-import { folderAt, listingOf, listTree, loadSet, proveListing, rolesOf, type SetData, type TreeEntry } from './tree-compare.js';
+import { folderAt, listingOf, listTree, loadSet, proveListing, rolesOf, type Role, type SetData, type TreeEntry } from './tree-compare.js';
+import { keptAim, treeAims } from './files-owners.js';
+import { Accounts, changesOf, identity, ownerOf } from './ownership.js';
+import { proveOwners } from './owner-checks.js';
 import { stageFiles } from './files-stage.js';
 import { destinationFolder } from './destination.js';
 import type { RestoreContext, SwapRestore } from './types.js';
@@ -60,6 +63,7 @@ async function preview(ctx: Ctx): Promise<SourcePreview> {
   }
   for (const e of live) if (roles.get(e.path) === 'dropped') found.removed.push({ path: e.path, now: e.size, inSet: null });
   const kept = live.filter((e) => roles.get(e.path) === 'kept').length;
+  const ownership = await ownershipPreview(ctx, set, live, roles, exists);
   const total = (list: FileChange[], key: 'now' | 'inSet') => ({ count: list.length, bytes: list.reduce((n, c) => n + (c[key] ?? 0), 0) });
   const first = (list: FileChange[]) => [...list].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).slice(0, SAMPLES);
   return {
@@ -73,7 +77,21 @@ async function preview(ctx: Ctx): Promise<SourcePreview> {
     unchanged,
     kept,
     samples: { added: first(found.added), removed: first(found.removed), changed: first(found.changed) },
+    ownership,
   };
+}
+
+/**
+ * The owner and mode changes a restore would make: the set's entries and the folder itself as
+ * staging will aim them, and the kept folders and links it recreates (kept files are hard-linked,
+ * so they keep theirs).
+ */
+async function ownershipPreview(ctx: Ctx, set: SetData, live: TreeEntry[], roles: Map<string, Role>, exists: boolean) {
+  const [accounts, id] = [await Accounts.load(), identity()];
+  const liveRoot = exists ? ownerOf(await fs.lstat(ctx.target)) : undefined;
+  const aims = await treeAims(set, ctx.target, new Map(live.map((e) => [e.path, e])), liveRoot, !ctx.destination, accounts, id);
+  const made = live.filter((e) => roles.get(e.path) === 'kept' && e.type !== 'file').map((e) => keptAim(e, accounts, id));
+  return changesOf([aims.root, ...aims.entries, ...made].map((aim) => ({ abs: path.join(ctx.target, aim.rel), aim })), accounts, id);
 }
 
 /** Processes with a file (or their working folder) under the target, read from /proc. */
@@ -87,7 +105,10 @@ async function inUse(_source: FilesSource, target: string): Promise<InUse> {
   return { status: 'free', how: `no process has a file or its working folder under ${real} (checked every process's open files in /proc)` };
 }
 
-/** Compares the folder now at the target with the set among the entries the globs take; FAIL checks name the first paths. */
+/**
+ * Compares the folder now at the target with the set among the entries the globs take, then
+ * every path's owner and mode with what staging gave it; FAIL checks name the first paths.
+ */
 async function verify(ctx: Ctx): Promise<DrillCheck[]> {
   const checks: DrillCheck[] = [];
   let set: SetData | undefined;
@@ -109,6 +130,8 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
     return `${compared.length} entries the globs take, ${hashes.size} files hashed; ${live.length - compared.length} others left as they were`;
   });
   if (compared) await proveListing(checks, ctx.target, data.entries, listingOf(compared, hashes), ctx.target);
+  const plan = ctx.owners;
+  if (plan) await proveOwners(checks, ctx.target, plan, plan.placed.map((placed) => ({ abs: path.join(ctx.target, placed.rel), placed })), await Accounts.load());
   return checks;
 }
 

@@ -6,9 +6,11 @@ import { count, formatBytes } from '../../../shared/format.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from '../errors.js';
 import { timedCheck } from '../checks.js';
 import { extract, type Extracted } from './archive-extract.js';
-import { firstFew, type IndexEntry } from './file-index.js';
+import { firstFew } from './file-index.js';
+import { keptAim, treeAims } from './files-owners.js';
+import { Accounts, give, identity, ownerOf, placedOf, type Aim, type Owner, type OwnerPlan, type Placed } from './ownership.js';
 import { folderAt, listingOf, listTree, loadSet, parentOf, proveListing, rolesOf, type SetData, type TreeEntry } from './tree-compare.js';
-import type { RestoreContext } from './types.js';
+import type { RestoreContext, Staged } from './types.js';
 
 type Ctx = RestoreContext<FilesSource>;
 
@@ -19,72 +21,86 @@ const KEEP_HINT = 'Your live data was not changed and the staging folder was rem
 
 const depth = (p: string) => p.split('/').length;
 
+/** The staging check that gives every path its owner, mode and time. */
+export const OWNERS_APPLIED = 'owners, modes and times applied';
+
 /**
  * Carries the live entries the globs do not take into the staged tree at the same paths: files
- * hard-linked (copied when linking fails, e.g. EXDEV), folders and links recreated. Only into
- * folders known to be real folders, so nothing is written through a link. Returns the kept
- * folders (their mode and time are set last) and what was kept.
+ * hard-linked (the same inode keeps its owner and mode; copied when linking fails, e.g. EXDEV or
+ * a file of another user), folders and links recreated. Only into folders known to be real
+ * folders, so nothing is written through a link. Returns what it made anew (their owner, mode
+ * and time are set last) and what was kept.
  */
-async function keepLive(ctx: Ctx, set: SetData, staged: string): Promise<{ dirs: TreeEntry[]; summary: string }> {
-  if (!(await folderAt(ctx.target, ctx.source.name))) return { dirs: [], summary: 'no live folder at the target, so nothing to keep' };
-  const live = await listTree(ctx.target, ctx.signal);
+async function keepLive(ctx: Ctx, set: SetData, staged: string, live: TreeEntry[]): Promise<{ made: TreeEntry[]; summary: string }> {
+  if (!live.length) return { made: [], summary: `nothing at ${ctx.target} to keep` };
   const roles = rolesOf(live, set.index, ctx.source);
   const real = new Set(['', ...set.entries.filter((e) => e.type === 'dir').map((e) => e.path)]);
-  const dirs: TreeEntry[] = [];
-  const n = { linked: 0, copied: 0, links: 0 };
+  const made: TreeEntry[] = [];
+  const n = { linked: 0, copied: 0, links: 0, dirs: 0 };
   for (const e of live) {
     if (roles.get(e.path) !== 'kept') continue;
     throwIfAborted(ctx.signal);
     if (!real.has(parentOf(e.path))) throw new Error(`${e.path} cannot be kept: ${parentOf(e.path)} is not a folder in the restored data`);
     const from = path.join(ctx.target, e.path);
     const to = path.join(staged, e.path);
-    const time = e.mtimeMs / 1000;
     if (e.type === 'dir') {
       await fs.mkdir(to, { mode: 0o700 });
       real.add(e.path);
-      dirs.push(e);
+      n.dirs++;
     } else if (e.type === 'symlink') {
       await fs.symlink(e.target ?? '', to);
-      await fs.lutimes(to, time, time);
       n.links++;
     } else {
       try {
         await fs.link(from, to);
         n.linked++;
+        continue;
       } catch (err) {
         if (e.type !== 'file') throw new Error(`${e.path} is a special file that could not be hard-linked (${(err as NodeJS.ErrnoException).code ?? 'error'}); move it out of the folder, then restore again`);
         await fs.copyFile(from, to, constants.COPYFILE_EXCL);
-        await fs.chmod(to, e.mode);
-        await fs.utimes(to, time, time);
         n.copied++;
       }
     }
+    made.push(e);
   }
   const files = `${count(n.linked + n.copied, 'file')} (${n.linked} hard-linked, ${n.copied} copied)`;
-  return { dirs, summary: `${files}, ${count(dirs.length, 'folder')} and ${count(n.links, 'link')} the globs do not take kept from ${ctx.target}` };
+  return { made, summary: `${files}, ${count(n.dirs, 'folder')} and ${count(n.links, 'link')} the globs do not take kept from ${ctx.target}` };
 }
 
-/** Sets and then reads back each entry's mode and time: the set's entries, then folders deepest first. */
-async function applyTimes(set: SetData, keptDirs: TreeEntry[], staged: string, rootMode: number | undefined): Promise<string> {
+/**
+ * Gives each staged path its owner (over the live data only), mode and time, then reads them
+ * back: files and links first, then folders deepest first (so their times stay), the folder
+ * itself last. Returns the plan the verification after the swap checks the live data against.
+ */
+async function applyOwnersAndTimes(ctx: Ctx, set: SetData, made: TreeEntry[], staged: string, live: TreeEntry[], liveRoot: Owner | undefined): Promise<{ summary: string; plan: OwnerPlan }> {
+  const inPlace = !ctx.destination;
+  const [accounts, id] = [await Accounts.load(), identity()];
+  const aims = await treeAims(set, ctx.target, new Map(live.map((e) => [e.path, e])), liveRoot, inPlace, accounts, id);
+  const times = new Map<string, number>([...set.entries.map((e) => [e.path, e.mtime] as const), ...made.map((e) => [e.path, e.mtimeMs] as const)]);
+  const todo = [...aims.entries, ...made.map((e) => keptAim(e, accounts, id))];
+  const placed: Placed[] = [];
   const wrong: string[] = [];
-  const apply = async (rel: string, type: IndexEntry['type'], mode: number, mtimeMs: number) => {
-    const abs = path.join(staged, rel);
-    const time = mtimeMs / 1000; // seconds as a float keep sub-millisecond times (a Date truncates them)
-    if (type === 'symlink') await fs.lutimes(abs, time, time);
-    else {
-      await fs.chmod(abs, mode);
-      await fs.utimes(abs, time, time);
+  const apply = async (aim: Aim, mtimeMs: number | undefined) => {
+    const abs = path.join(staged, aim.rel);
+    const got = await give(abs, aim);
+    if (mtimeMs !== undefined) {
+      const time = mtimeMs / 1000; // seconds as a float keep sub-millisecond times (a Date truncates them)
+      await (aim.type === 'symlink' ? fs.lutimes(abs, time, time) : fs.utimes(abs, time, time));
+      const st = await fs.lstat(abs);
+      if (Math.abs(st.mtimeMs - mtimeMs) >= 1) wrong.push(`${aim.rel} (modified ${st.mtime.toISOString()})`);
     }
-    const st = await fs.lstat(abs);
-    if ((type !== 'symlink' && (st.mode & 0o7777) !== mode) || Math.abs(st.mtimeMs - mtimeMs) >= 1) wrong.push(`${rel} (mode ${(st.mode & 0o7777).toString(8)}, modified ${st.mtime.toISOString()})`);
+    // Without the owner or group the kernel may drop set-gid: the verification names that path, staging goes on.
+    const ownerSet = got.uid === aim.want.uid && got.gid === aim.want.gid;
+    if (aim.type !== 'symlink' && got.mode !== aim.want.mode && (ownerSet || !inPlace)) wrong.push(`${aim.rel || '.'} (mode ${got.mode.toString(8)})`);
+    placed.push(placedOf(aim, got));
   };
-  for (const e of set.entries) if (e.type !== 'dir') await apply(e.path, e.type, e.mode, e.mtime);
-  const dirs = [...set.entries.filter((e) => e.type === 'dir').map((e) => ({ path: e.path, mode: e.mode, mtimeMs: e.mtime })), ...keptDirs];
-  dirs.sort((a, b) => depth(b.path) - depth(a.path));
-  for (const d of dirs) await apply(d.path, 'dir', d.mode, d.mtimeMs);
-  if (rootMode !== undefined) await fs.chmod(staged, rootMode);
+  for (const aim of todo) if (aim.type !== 'dir') await apply(aim, times.get(aim.rel));
+  const dirs = todo.filter((a) => a.type === 'dir').sort((a, b) => depth(b.rel) - depth(a.rel));
+  for (const aim of dirs) await apply(aim, times.get(aim.rel));
+  await apply(aims.root, undefined);
   if (wrong.length) throw new Mismatch(`${wrong.length} entries did not take their mode and time: ${firstFew(wrong)}`);
-  return `${set.entries.length} entries of the set and ${keptDirs.length} kept folders have their recorded mode and modification time`;
+  const owners = inPlace ? 'owner, group (where Lifeboat may set them), ' : '';
+  return { plan: { inPlace, uid: id.uid, placed }, summary: `${set.entries.length} entries of the set, ${made.length} kept ones made anew and the folder itself have their ${owners}mode and modification time` };
 }
 
 /** Runs one step as a named check and rethrows its own error when it fails, so the cause stays typed. */
@@ -115,10 +131,10 @@ function stageError(err: unknown, ctx: Ctx & { staged: string }, need: number): 
  * live entries the globs do not take, then sets modes and times. Any failure or cancel removes
  * `staged` entirely; the live target is only read.
  */
-export async function stageFiles(ctx: Ctx & { staged: string }): Promise<DrillCheck[]> {
+export async function stageFiles(ctx: Ctx & { staged: string }): Promise<Staged> {
   const { staged, signal, progress, source } = ctx;
   const set = await loadSet(ctx);
-  const liveRoot = (await folderAt(ctx.target, source.name)) ? await fs.stat(ctx.target) : undefined;
+  const liveRoot = (await folderAt(ctx.target, source.name)) ? ownerOf(await fs.lstat(ctx.target)) : undefined;
   await fs.mkdir(staged, { mode: 0o700 }).catch((err: unknown) => {
     throw fsError(err, staged, true) ?? new LifeboatError('STAGE_FAILED', `Cannot create the staging folder ${staged}: ${err instanceof Error ? err.message : String(err)}.`, 'Remove what is in the way, then restore again. Your live data was not changed.');
   });
@@ -142,15 +158,21 @@ export async function stageFiles(ctx: Ctx & { staged: string }): Promise<DrillCh
       throw new Mismatch(checks.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.reason}`).join('; '));
     }
     progress.setPhase('keep', source.name);
-    let keptDirs: TreeEntry[] = [];
+    const live = liveRoot ? await listTree(ctx.target, signal) : [];
+    let made: TreeEntry[] = [];
     await must(checks, file, 'live entries the globs do not take kept', async () => {
-      const kept = await keepLive(ctx, set, staged);
-      keptDirs = kept.dirs;
+      const kept = await keepLive(ctx, set, staged, live);
+      made = kept.made;
       return kept.summary;
     });
-    await must(checks, file, 'modes and times as recorded', () => applyTimes(set, keptDirs, staged, liveRoot ? liveRoot.mode & 0o7777 : undefined));
+    let owners: OwnerPlan | undefined;
+    await must(checks, file, OWNERS_APPLIED, async () => {
+      const applied = await applyOwnersAndTimes(ctx, set, made, staged, live, liveRoot);
+      owners = applied.plan;
+      return applied.summary;
+    });
     throwIfAborted(signal);
-    return checks;
+    return { checks, owners: owners! }; // must() threw unless the step set it
   } catch (err) {
     const left = await fs.rm(staged, { recursive: true, force: true, maxRetries: 3 }).then(() => undefined, (e: unknown) => e);
     const failure = signal.aborted ? cancelled() : stageError(err, ctx, set.details.totalBytes);

@@ -12,14 +12,18 @@ import { timedCheck } from '../checks.js';
 import { walk, type WalkEntry } from './walk.js';
 import { extract } from './archive-extract.js';
 import { proveListing } from './tree-compare.js';
+import { Accounts } from './ownership.js';
 import { firstFew, INDEX_FORMAT, readIndex, writeIndex, type IndexEntry, type Listing } from './file-index.js';
 import type { CaptureContext, CheckContext, SourcePlugin, SourceEstimate } from './types.js';
 
 const noop = () => {};
 const sizeOf = (l: Listing) => [...l.files.values()].reduce((sum, f) => sum + f.size, 0);
 
-/** archiver passes extra fields straight to tar-stream: `linkname` for links, `pax` records. */
-type TarEntry = EntryData & { linkname?: string; pax: Record<string, string> };
+/** archiver passes extra fields straight to tar-stream: `linkname` for links, `pax` records, owners. */
+type TarEntry = EntryData & { linkname?: string; pax: Record<string, string>; uid: number; gid: number; uname?: string; gname?: string };
+
+/** A name for a tar header's 32-byte owner field, or none when it does not fit. */
+const tarName = (name: string | undefined) => (name && Buffer.byteLength(name) < 32 ? name : undefined);
 
 function changed(source: FilesSource, rel: string, why: string): LifeboatError {
   return new LifeboatError('SOURCE_CHANGED', `${rel} in source "${source.name}" (${source.path}) changed while it was being backed up: ${why}.`, `Pause the application that writes it, or exclude "${rel}" from source "${source.name}", then back up again.`);
@@ -70,7 +74,7 @@ async function append(archive: TarArchive, input: Readable | Buffer, data: TarEn
   await Promise.race([done, failed]);
 }
 
-async function packEntry(ctx: CaptureContext<FilesSource>, archive: TarArchive, entry: WalkEntry, failed: Promise<never>, current: { read?: FileRead }): Promise<IndexEntry> {
+async function packEntry(ctx: CaptureContext<FilesSource>, archive: TarArchive, entry: WalkEntry, failed: Promise<never>, current: { read?: FileRead }, accounts: Accounts): Promise<IndexEntry> {
   const { source, signal, progress } = ctx;
   const abs = path.join(source.path, entry.path);
   const st = await fs.lstat(abs).catch((err: unknown) => {
@@ -81,9 +85,11 @@ async function packEntry(ctx: CaptureContext<FilesSource>, archive: TarArchive, 
   const name = type === 'dir' ? `${entry.path}/` : entry.path;
   const mtime = Math.round(st.mtimeMs);
   const mode = st.mode & 0o7777;
+  const owner = accounts.record(st);
   // A pax `path` keeps the exact name (archiver rewrites "\" and a leading "word:"); pax `mtime` keeps milliseconds.
-  const data: TarEntry = { name, mode, date: new Date(mtime), pax: { path: name, mtime: (mtime / 1000).toFixed(3) } };
-  const base = { path: entry.path, size: 0, mtime, mode };
+  // The owners in the tar headers are for a restore by hand (`tar -x` as root); Lifeboat's restore reads the index.
+  const data: TarEntry = { name, mode, date: new Date(mtime), pax: { path: name, mtime: (mtime / 1000).toFixed(3) }, uid: st.uid, gid: st.gid, uname: tarName(owner.user), gname: tarName(owner.group) };
+  const base = { path: entry.path, size: 0, mtime, ...owner, mode };
   if (type === 'dir') {
     await append(archive, Buffer.alloc(0), { ...data, type: 'directory' }, failed, signal);
     return { ...base, type: 'dir' };
@@ -118,6 +124,8 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
   const { source, dir, signal, progress } = ctx;
   progress.setPhase('scan', source.name);
   const entries = await walk(source.path, source, source.name, signal);
+  const accounts = await Accounts.load();
+  const rootOwner = accounts.record(await fs.stat(source.path).catch((err: unknown) => Promise.reject(fsError(err, source.path, false) ?? err)));
   progress.setPhase('pack', source.name);
   const file = `${source.name}.tar.gz`;
   const indexFile = `${source.name}.files.jsonl`;
@@ -137,7 +145,7 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
   try {
     for (const entry of entries) {
       throwIfAborted(signal);
-      records.push(await packEntry(ctx, archive, entry, failed, current));
+      records.push(await packEntry(ctx, archive, entry, failed, current, accounts));
     }
     archive.finalize().catch(noop);
     written = await writing;
@@ -152,7 +160,7 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
   progress.setPhase('index', source.name);
   let index;
   try {
-    index = await writeIndex(path.join(dir, indexFile), { format: INDEX_FORMAT, source: source.name, root: source.path }, records, signal);
+    index = await writeIndex(path.join(dir, indexFile), { format: INDEX_FORMAT, source: source.name, root: source.path, ...rootOwner }, records, signal);
   } catch (err) {
     await fs.rm(path.join(dir, file), { force: true });
     throw err;

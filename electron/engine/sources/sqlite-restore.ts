@@ -8,7 +8,9 @@ import { openFilesUnder } from '../in-use.js';
 import { expandSnapshot, proveDatabase, snapshotOf, tableCounts } from './sqlite.js';
 import path from 'node:path';
 import { destinationFolder } from './destination.js';
-import type { RestoreContext, SwapRestore } from './types.js';
+import { Accounts, aimAt, folderOwner, give, identity, ownerOf, placedOf, changesOf, type Aim, type Identity, type Placed } from './ownership.js';
+import { proveOwners } from './owner-checks.js';
+import type { RestoreContext, Staged, SwapRestore } from './types.js';
 
 const companions = (target: string) => [`${target}-wal`, `${target}-shm`, `${target}-journal`];
 
@@ -38,13 +40,46 @@ async function preview(ctx: RestoreContext<SqliteSource>): Promise<SourcePreview
   }
   const inSet = new Map(details.tables.map((t) => [t.name, t.rows]));
   const names = [...new Set([...now.keys(), ...inSet.keys()])].sort();
+  const [accounts, id] = [await Accounts.load(), identity()];
+  const aim = await databaseAim(ctx, accounts, id);
   return {
     type: 'tables',
     source: ctx.source.name,
     target: ctx.target,
     targetExists: exists,
     tables: names.map((name) => ({ name, now: now.get(name) ?? null, inSet: inSet.get(name) ?? null })),
+    ownership: changesOf([{ abs: ctx.target, aim }], accounts, id),
   };
+}
+
+/** The mode a restore gave a database before sets recorded one: what the decompressor writes. */
+const UNRECORDED_MODE = 0o600;
+
+/**
+ * The owner and mode the restored database gets: over the live data the live file's (followed
+ * through a link: the file it names is the one the application opens), else the recorded ones
+ * or its folder's owner; a restore test keeps the recorded mode and changes no owner.
+ */
+async function databaseAim(ctx: RestoreContext<SqliteSource>, accounts: Accounts, id: Identity): Promise<Aim> {
+  const inPlace = !ctx.destination;
+  const live = inPlace ? await fs.stat(ctx.target).catch(() => undefined) : undefined;
+  const recorded = snapshotIn(ctx).details.file ?? { mode: UNRECORDED_MODE };
+  const folder = inPlace ? await folderOwner(ctx.target) : { uid: id.uid, gid: id.gid };
+  return aimAt({ rel: '', type: 'file', ...(live ? { live: { type: live.isFile() ? 'file' : 'other', owner: ownerOf(live) } } : {}), recorded, folder, inPlace }, accounts, id);
+}
+
+/**
+ * After the swap SQLite may have made a -wal or -shm (the verification opens the database):
+ * each companion there gets the database's owner, group and mode, so the application can open it.
+ */
+async function companionsLike(target: string, db: Placed, id: Identity): Promise<{ abs: string; placed: Placed }[]> {
+  const out = [];
+  for (const abs of companions(target)) {
+    if (!(await fs.lstat(abs).then((st) => st.isFile(), () => false))) continue;
+    const aim: Aim = { rel: path.basename(abs), type: 'file', want: db.want, tries: [db.want, db.got, { uid: id.uid, gid: db.want.gid }], masked: 0, live: db.got, inSet: null };
+    out.push({ abs, placed: placedOf(aim, await give(abs, aim)) });
+  }
+  return out;
 }
 
 /**
@@ -99,8 +134,8 @@ export function assertExclusive(target: string): void {
   }
 }
 
-/** Decompresses the snapshot to `staged` and proves it before anything live is touched. */
-async function stage(ctx: RestoreContext<SqliteSource> & { staged: string }): Promise<DrillCheck[]> {
+/** Decompresses the snapshot to `staged`, proves it before anything live is touched, and gives it its owner and mode. */
+async function stage(ctx: RestoreContext<SqliteSource> & { staged: string }): Promise<Staged> {
   const artifact = snapshotIn(ctx);
   const checks: DrillCheck[] = [];
   const cleanup = () => Promise.all([ctx.staged, ...companions(ctx.staged)].map((f) => fs.rm(f, { force: true })));
@@ -119,7 +154,10 @@ async function stage(ctx: RestoreContext<SqliteSource> & { staged: string }): Pr
     }
     await Promise.all(companions(ctx.staged).map((f) => fs.rm(f, { force: true })));
     if (ctx.signal.aborted) throw cancelled();
-    return checks;
+    const [accounts, id] = [await Accounts.load(), identity()];
+    const aim = await databaseAim(ctx, accounts, id);
+    const placed = placedOf(aim, await give(ctx.staged, aim));
+    return { checks, owners: { inPlace: !ctx.destination, uid: id.uid, placed: [placed] } };
   } catch (err) {
     await cleanup();
     if (ctx.signal.aborted) throw cancelled();
@@ -133,11 +171,20 @@ function diskFull(at: string, need: number): LifeboatError {
   return new LifeboatError('DISK_FULL', `Disk full at ${at}: staging the database needs ${need} bytes.`, 'Free that much space on the disk that holds the database, then restore again. Your live data was not changed.');
 }
 
-/** The live database after the swap: opens, passes integrity_check, has the set's tables and rows. */
+/**
+ * The live database after the swap: opens, passes integrity_check, has the set's tables and rows;
+ * then it and any -wal, -shm or -journal beside it have the owner and mode staging gave it.
+ */
 async function verify(ctx: RestoreContext<SqliteSource>): Promise<DrillCheck[]> {
   const artifact = snapshotIn(ctx);
   const checks: DrillCheck[] = [];
   await proveDatabase(ctx.target, artifact.details, checks, ctx.target, { readonly: true });
+  const plan = ctx.owners;
+  const db = plan?.placed[0];
+  if (plan && db) {
+    const paths = [{ abs: ctx.target, placed: db }, ...(plan.inPlace ? await companionsLike(ctx.target, db, identity()) : [])];
+    await proveOwners(checks, ctx.target, plan, paths, await Accounts.load());
+  }
   return checks;
 }
 

@@ -8,6 +8,7 @@ import { cancelled, fsError, LifeboatError } from '../errors.js';
 import { expandArtifact, writeArtifact } from '../pipeline.js';
 import { timedCheck } from '../checks.js';
 import { count } from '../../../shared/format.js';
+import { Accounts } from './ownership.js';
 import type { CaptureContext, CheckContext, SourcePlugin } from './types.js';
 
 const HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -93,6 +94,8 @@ async function capture(ctx: CaptureContext<SqliteSource>): Promise<Artifact[]> {
   }
   if (signal.aborted) throw cancelled();
 
+  // The owner and mode a restore gives the database where there is none live (a lost disk).
+  const file = (await Accounts.load()).record(await fs.stat(source.path).catch((err: unknown) => Promise.reject(fsError(err, source.path, false) ?? err)));
   const snap = new Database(snapshot, { readonly: true });
   let details: Omit<Extract<Artifact['details'], { type: 'sqlite' }>, 'rawSize' | 'rawSha256'>;
   try {
@@ -102,14 +105,15 @@ async function capture(ctx: CaptureContext<SqliteSource>): Promise<Artifact[]> {
       sqliteVersion: String(snap.prepare('SELECT sqlite_version()').pluck().get()),
       journalMode,
       tables: tableCounts(snap),
+      file,
     };
   } finally {
     snap.close();
   }
 
   progress.setPhase('compress', source.name);
-  const file = `${source.name}.sqlite.gz`;
-  const written = await writeArtifact(createReadStream(snapshot, { highWaterMark: 1 << 20 }), path.join(dir, file), {
+  const artifactFile = `${source.name}.sqlite.gz`;
+  const written = await writeArtifact(createReadStream(snapshot, { highWaterMark: 1 << 20 }), path.join(dir, artifactFile), {
     compression: 'gzip',
     signal,
     onRawBytes: (n) => progress.addBytes(n),
@@ -120,7 +124,7 @@ async function capture(ctx: CaptureContext<SqliteSource>): Promise<Artifact[]> {
     {
       source: source.name,
       kind: 'sqlite',
-      file,
+      file: artifactFile,
       size: written.size,
       sha256: written.sha256,
       compression: 'gzip',

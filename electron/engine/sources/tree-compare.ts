@@ -6,7 +6,7 @@ import type { Artifact, ArchiveDetails } from '../../../shared/manifest.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from '../errors.js';
 import { timedCheck } from '../checks.js';
 import { Selection, type Globs } from './walk.js';
-import { diffIndex, firstFew, readIndex, type IndexEntry, type Listing } from './file-index.js';
+import { diffIndex, firstFew, readIndex, type IndexEntry, type IndexHeader, type Listing } from './file-index.js';
 import type { RestoreContext } from './types.js';
 
 /** One entry found on disk under a folder; links are read, never followed. */
@@ -14,8 +14,10 @@ export interface TreeEntry {
   path: string;
   type: 'file' | 'dir' | 'symlink' | 'other';
   size: number;
-  /** Permission bits (`mode & 0o7777`) and modification time in ms, as lstat gives them. */
+  /** Permission bits (`mode & 0o7777`), owner, group and modification time in ms, as lstat gives them. */
   mode: number;
+  uid: number;
+  gid: number;
   mtimeMs: number;
   target?: string;
 }
@@ -54,7 +56,7 @@ export async function listTree(root: string, signal: AbortSignal): Promise<TreeE
         if (name.includes('\uFFFD')) throw new LifeboatError('SOURCE_UNREADABLE', `${abs} has a name that is not valid UTF-8, so Lifeboat cannot keep or compare it.`, 'Rename it with valid UTF-8 characters, then try again.');
         continue; // removed while we listed
       }
-      const entry: TreeEntry = { path: at, type: typeOf(st), size: st.isFile() ? st.size : 0, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
+      const entry: TreeEntry = { path: at, type: typeOf(st), size: st.isFile() ? st.size : 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs };
       if (entry.type === 'symlink') entry.target = await fs.readlink(abs).catch((err: unknown) => { throw readFailed(err, abs); });
       out.push(entry);
       if (entry.type === 'dir') await visit(at);
@@ -156,6 +158,8 @@ export async function proveListing(checks: DrillCheck[], target: string, entries
 export interface SetData {
   archive: Artifact;
   details: ArchiveDetails;
+  /** The index's first line: the folder's own owner and mode, when the set records them. */
+  header: IndexHeader;
   entries: IndexEntry[];
   index: Map<string, IndexEntry>;
 }
@@ -166,8 +170,8 @@ export async function loadSet(ctx: RestoreContext<FilesSource>): Promise<SetData
   if (archive?.details.type !== 'archive') throw new LifeboatError('NOT_A_SET', `The set records no archive for source "${ctx.source.name}".`, 'The manifest is incomplete; use another set.');
   const details = archive.details;
   try {
-    const { entries } = await readIndex(path.join(ctx.setDir, details.indexFile), ctx.signal);
-    return { archive, details, entries, index: new Map(entries.map((e) => [e.path, e])) };
+    const { header, entries } = await readIndex(path.join(ctx.setDir, details.indexFile), ctx.signal);
+    return { archive, details, header, entries, index: new Map(entries.map((e) => [e.path, e])) };
   } catch (err) {
     if (ctx.signal.aborted) throw cancelled();
     const why = err instanceof Error ? err.message : String(err);

@@ -3,6 +3,7 @@ import type { Artifact } from '../../../shared/manifest.js';
 import type { DrillCheck } from '../../../shared/drill.js';
 import type { ProgressMeter } from '../progress.js';
 import type { InUse, SourcePreview } from '../../../shared/restore.js';
+import type { OwnerPlan } from './ownership.js';
 
 /** What a source measures before a run: totals for progress, and proof it can be read. */
 export interface SourceEstimate {
@@ -73,6 +74,14 @@ export interface RestoreContext<S extends Source = Source> {
   destination?: RestoreDestination | null;
   signal: AbortSignal;
   progress: ProgressMeter;
+  /** For `verify` after a swap: the owners and modes staging gave each path (absent when nothing was staged here). */
+  owners?: OwnerPlan;
+}
+
+/** What staging wrote: the proof's checks, and the owners and modes it gave each path. */
+export interface Staged {
+  checks: DrillCheck[];
+  owners: OwnerPlan;
 }
 
 /** What every kind's restore half answers; the restore run orchestrates, a plug-in knows its data. */
@@ -112,10 +121,11 @@ export interface SwapRestore<S extends Source = Source> extends RestoreCommon<S>
   companions(target: string): string[];
   /**
    * Writes the set's data to `staged` (a path beside the target that does not exist yet, on the
-   * same filesystem), then proves the staged copy matches the set. Returns the proof's checks;
-   * throws a LifeboatError when the data cannot be staged or does not match.
+   * same filesystem), then proves the staged copy matches the set, and gives each path its
+   * owner and mode (the live path's over the live data). Returns the proof's checks and what each
+   * path was given, for `verify`; throws a LifeboatError when the data cannot be staged or does not match.
    */
-  stage(ctx: RestoreContext<S> & { staged: string }): Promise<DrillCheck[]>;
+  stage(ctx: RestoreContext<S> & { staged: string }): Promise<Staged>;
   /** Last check just before the swap (SQLite: an exclusive lock can be taken); throws IN_USE. */
   beforeSwap?(target: string): Promise<void>;
 }
