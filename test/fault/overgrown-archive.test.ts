@@ -73,8 +73,8 @@ describe('an archive that expands past its manifest before its last file', () =>
     expect(dry.code, `${dry.stderr}\n${dry.stdout}`).toBe(3);
     const preview = jsonOf<{ ready: boolean; preflight: { name: string; status: string; reason: string }[] }>(dry);
     expect(preview.ready).toBe(false);
-    expect(preview.preflight.find((c) => c.name === 'drill passed')).toMatchObject({ status: 'FAIL' });
-    expect(preview.preflight.find((c) => c.name === 'drill passed')?.reason).toContain('assets.tar.gz');
+    expect(preview.preflight.find((c) => c.name === 'drill of the set')).toMatchObject({ status: 'FAIL' });
+    expect(preview.preflight.find((c) => c.name === 'drill of the set')?.reason).toContain('assets.tar.gz');
     expect(scratchLeft(home)).toEqual([]);
 
     const run = await runCli(['restore', '--env', 'prod', '--set', set.id, '--confirm', 'prod', '--json'], home);
