@@ -69,7 +69,7 @@ describe('SIGTERM', () => {
     expect(activity[0]).toMatchObject({ action: 'backup', outcome: 'cancelled' });
   });
 
-  it('ends a run whose work does not stop: exit 1 with CANCELLED after the grace period, and the next backup cleans up', async () => {
+  it('ends a run whose work does not stop: CANCELLED once the engine gives up on it, ended by the signal (143), and the next backup cleans up', async () => {
     const root = tempDir();
     makeLiveData(root);
     const env = demoEnvironment(root);
@@ -79,10 +79,12 @@ describe('SIGTERM', () => {
     await expect.poll(() => run.stderr(), { timeout: 60_000, interval: 100 }).toContain('stalled at backup:artifacts-written');
     run.child.kill('SIGTERM');
     const r = await ended(run, 60, 'a stalled backup after SIGTERM');
-    expect(r.code, r.stderr).toBe(1);
+    // The engine gives up on work deaf to the cancel 5 s after it, and the command then ends by
+    // the signal: a thread blocked in a read would keep a normal exit waiting for ever.
+    expect(r.code ?? r.signal, r.stderr).toSatisfy((c: unknown) => c === 143 || c === 'SIGTERM');
     const { error } = jsonOf<{ error: { code: string; message: string; hint: string } }>(r);
     expect(error.code).toBe('CANCELLED');
-    expect(error.message).toContain('SIGTERM');
+    expect(error.message).toContain('stopped waiting');
     expect(error.hint).toContain('next run');
 
     const next = await runCli(['backup', '--env', 'prod', '--json'], home);

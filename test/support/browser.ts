@@ -39,6 +39,8 @@ export function useBrowser(): (opts?: { width?: number; height?: number; dark?: 
   return async ({ width = 1280, height = 800, dark = false } = {}) => {
     const context = await browser!.newContext({ viewport: { width, height }, colorScheme: dark ? 'dark' : 'light', acceptDownloads: true });
     contexts.push(context);
+    // Waits end a hang, they never time a screen: on a busy 2-core machine a CLI start alone can take seconds.
+    context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

@@ -55,7 +55,7 @@ export function startServe(options: ServeOptions = {}): Promise<ServedHost> {
   };
   return new Promise((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(() => fail(new Error('lifeboat serve printed no address within 30 s')), 30_000);
+    const timer = setTimeout(() => fail(new Error('lifeboat serve printed no address within 60 s')), 60_000);
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
