@@ -48,7 +48,7 @@ const prunedByEngine = async (home: string) => jsonOf<PruneResult>(await runCli(
 /** Opens the editor of shop/prod from its Settings tab. */
 async function openEditor(page: Page, url: string) {
   await page.goto(url);
-  await page.getByRole('button', { name: /^shop \/ prod/ }).click();
+  await page.getByRole('button', { name: /^shop \/ prod/ }).first().click();
   await page.getByRole('heading', { name: 'shop / prod' }).waitFor();
   await page.getByRole('tab', { name: 'Settings' }).click();
   await page.getByRole('button', { name: 'Edit this environment…' }).click();

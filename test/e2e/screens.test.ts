@@ -93,7 +93,7 @@ describe('the screens an operator works in', () => {
     const dark = await openPage({ dark: true });
     await dark.goto(`${host.origin}/`);
     // A second tab has no token: it says how to get in instead of failing silently.
-    await dark.getByText(/Open the address that `lifeboat serve` printed/).waitFor();
+    await dark.getByRole('heading', { name: 'This page is not connected to Lifeboat' }).waitFor();
     await shot(dark, '20-no-session');
     expect(problemsOf(page)).toEqual([]);
   });
