@@ -7,7 +7,7 @@ import type { EnvironmentInput } from '../../shared/environment.js';
 import { Scheduler } from '../../electron/engine/scheduler.js';
 import { makeLiveData } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
-import { CLI, jsonOf, requireBinary, runCli, useTempDirs, type CliResult } from '../support/tools.js';
+import { CLI, jsonOf, outputOf, requireBinary, runCli, useTempDirs, type CliResult } from '../support/tools.js';
 import { installTimer } from '../../electron/engine/system-timer.js';
 
 const temp = useTempDirs();
@@ -206,15 +206,7 @@ function useNobodysCrontab(): void {
 function runAsNobody(args: string[], home: string, env: Record<string, string>): Promise<CliResult> {
   const setpriv = requireBinary('setpriv', 'util-linux');
   const { XDG_RUNTIME_DIR: _r, DBUS_SESSION_BUS_ADDRESS: _d, ...rest } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(setpriv, ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, ...args], { env: { ...rest, LIFEBOAT_HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return outputOf(spawn(setpriv, ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, ...args], { env: { ...rest, LIFEBOAT_HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** A folder of nobody's own, as a home would be. */

@@ -1,7 +1,8 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterEach } from 'vitest';
 
 /** The repository root, for starting the CLI as an operator would. */
@@ -52,8 +53,12 @@ export interface CliResult {
 
 /** Runs `lifeboat ARGS` in a child process with its own LIFEBOAT_HOME. */
 export function runCli(args: string[], home: string, extraEnv: Record<string, string> = {}): Promise<CliResult> {
+  return outputOf(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LIFEBOAT_HOME: home, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Collects a child's stdout and stderr until it closes, with how it ended. */
+export function outputOf(child: ChildProcessByStdio<null, Readable, Readable>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LIFEBOAT_HOME: home, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
