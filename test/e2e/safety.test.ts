@@ -137,6 +137,8 @@ describe('screens that will not let an operator destroy the wrong thing', () => 
 
     const summary = page.getByRole('status').filter({ hasText: 'problems to fix before saving' });
     await summary.getByText('5 problems to fix before saving:').waitFor();
+    // The last field's own check lands after the count: wait for its line, not only for the count.
+    await summary.filter({ hasText: /sources\[2\]\.path: give a full path/ }).waitFor();
     const text = await summary.textContent();
     expect(text).toMatch(/app: use 1 to 40 lowercase letters/);
     expect(text).toMatch(/location: .*a-file is a file, not a folder/);

@@ -78,7 +78,8 @@ describe('the screens an operator works in', () => {
     const host = await serve({ home: shop.home });
     const page = await openPage({ width: 1920, height: 1080 });
     await page.goto(host.url);
-    await page.getByRole('tab', { name: 'History' }).click();
+    // The first look reads 5,000 manifests into the catalog: on a loaded machine that is minutes, not a hang.
+    await page.getByRole('tab', { name: 'History' }).click({ timeout: 180_000 });
     const table = page.getByRole('table', { name: 'Backups of shop / prod' });
     await table.getByText(model.id).waitFor();
     // Virtualised: a few dozen rows are in the page, not 5,000.
