@@ -111,15 +111,15 @@ export interface OverlapProblem extends Problem {
  */
 export async function overlapProblems(env: Environment): Promise<OverlapProblem[]> {
   const location = await realPathOf(env.location);
-  const leads = (written: string, real: string) => (real === written ? `is ${real}` : `leads to ${real}`);
+  const leads = (written: string, real: string) => (real === written ? 'is' : `leads to ${real},`);
   const problems: OverlapProblem[] = [];
   for (const [i, source] of env.sources.entries()) {
     if (source.kind !== 'sqlite' && source.kind !== 'files') continue;
     const real = await realPathOf(source.path);
     if (source.kind === 'files' && inside(location, real)) {
-      problems.push({ code: 'LOCATION_INSIDE_SOURCE', apart: real, subject: `The backup location ${env.location}`, path: 'location', message: `${leads(env.location, location)}, inside the folder of source "${source.name}" (${real}), so every backup would write its lock and sets into the live data; choose a location outside it` });
+      problems.push({ code: 'LOCATION_INSIDE_SOURCE', apart: real, subject: `The backup location ${env.location}`, path: 'location', message: `${leads(env.location, location)} inside the folder of source "${source.name}" (${real}), so every backup would write its lock and sets into the live data; choose a location outside it` });
     } else if (inside(real, location)) {
-      problems.push({ code: 'SOURCE_INSIDE_LOCATION', apart: location, subject: `The path ${source.path} of source "${source.name}"`, path: `sources[${i}].path`, message: `${leads(source.path, real)}, inside the backup location ${env.location}${location === env.location ? '' : ` (${location})`}; keep live data and backups apart` });
+      problems.push({ code: 'SOURCE_INSIDE_LOCATION', apart: location, subject: `The path ${source.path} of source "${source.name}"`, path: `sources[${i}].path`, message: `${leads(source.path, real)} inside the backup location ${env.location}${location === env.location ? '' : ` (${location})`}; keep live data and backups apart` });
     }
   }
   return problems;
