@@ -181,8 +181,9 @@ envCmd
   .command('import')
   .argument('<file>', 'environment file (JSON)')
   .description('create or replace the environment of that name from a file')
+  .option('--confirm <name>', "the environment's name: required to lower a protected environment's protection, change its location or remove a source")
   .addOption(json())
-  .action(async (file: string, o: Common) => {
+  .action(async (file: string, o: Common & { confirm?: string }) => {
     const abs = path.resolve(file);
     let environment: unknown;
     try {
@@ -190,7 +191,7 @@ envCmd
     } catch (e) {
       return report(toErrorShape(e), o);
     }
-    await call('env.save', { environment, baseDir: path.dirname(abs) }, o, (env) => out(`Imported environment ${env.app}/${env.name} (${env.protection}): ${env.sources.length} sources, sets go to ${env.location}`));
+    await call('env.save', { environment, baseDir: path.dirname(abs), confirm: o.confirm }, o, (env) => out(`Imported environment ${env.app}/${env.name} (${env.protection}): ${env.sources.length} sources, sets go to ${env.location}`));
   });
 envCmd
   .command('export')
@@ -275,7 +276,7 @@ program
   .option('--dry-run', 'show what would change and the pre-flight checks; change nothing')
   .option('--to <dir>', 'restore into this (empty or new) folder instead of the live paths')
   .option('--to-database <name>', 'restore PostgreSQL sources into this new database on the same server instead of the live one')
-  .option('--confirm <name>', "the environment's name: required to restore a protected environment")
+  .option('--confirm <name>', "the environment's name (app/name where another app has one of that name): required to restore a protected environment")
   .addOption(json())
   .action(async (o: Common & { env: string; set: string; dryRun?: boolean; to?: string; toDatabase?: string; confirm?: string }) => {
     const args = { env: o.env, set: o.set, to: o.to ? path.resolve(o.to) : undefined, toDatabase: o.toDatabase };
@@ -299,7 +300,7 @@ program
         out('Pre-flight checks:');
         for (const c of p.preflight) out(`  ${c.status}  ${c.name} (${c.target}): ${c.reason}`);
         if (p.safetyLocation) out(`A safety backup of the current data will be taken first, into ${p.safetyLocation}.`);
-        if (p.needsConfirmation) out(`This environment is protected: add --confirm ${o.env.split('/').pop()} to restore.`);
+        if (p.confirmAs) out(`This environment is protected: add --confirm ${p.confirmAs} to restore.`);
         out(p.ready ? 'Dry run: nothing was changed.' : 'Dry run: this restore would be refused (see the FAIL checks). Nothing was changed.');
       });
       return;

@@ -33,6 +33,11 @@ export const EnvironmentSummary = z.object({
   lastDrill: z.object({ setId: z.string(), at: z.string(), passed: z.boolean() }).nullable(),
   /** The sidebar's dot: the worst alert level and how many alerts (from the catalog, without rescanning). */
   health: Health,
+  /**
+   * What the operator types to confirm a destructive step of a protected environment: its name, or
+   * the full `app/name` where other applications have an environment of the same name.
+   */
+  confirmAs: z.string(),
 });
 export type EnvironmentSummary = z.infer<typeof EnvironmentSummary>;
 
@@ -107,6 +112,11 @@ export const EnvironmentCheck = z.object({
     }),
   ),
   location: z.object({ status: z.enum(['ok', 'problem', 'unchecked']), summary: z.string() }),
+  /**
+   * Set when saving would weaken a protected environment already saved (lower its protection, move
+   * its location, remove a source): `env.save` then needs `confirm` equal to `name`.
+   */
+  confirmation: z.object({ name: z.string(), changes: z.array(z.string()) }).nullable(),
 });
 export type EnvironmentCheck = z.infer<typeof EnvironmentCheck>;
 
@@ -122,7 +132,12 @@ function method<A extends z.ZodType, R extends z.ZodType>(args: A, result: R) {
 export const api = {
   'env.list': method(z.object({}), z.array(EnvironmentSummary)),
   'env.get': method(z.object({ env: envRef }), Environment),
-  'env.save': method(z.object({ environment: z.unknown(), baseDir: z.string().optional() }), Environment),
+  /**
+   * Saves (creates or replaces) an environment. Replacing a protected one with a lower protection,
+   * another location or fewer sources needs the typed confirmation in `confirm` (see `env.check`'s
+   * `confirmation`).
+   */
+  'env.save': method(z.object({ environment: z.unknown(), baseDir: z.string().optional(), confirm: z.string().optional() }), Environment),
   'env.check': method(z.object({ environment: z.unknown(), baseDir: z.string().optional() }), EnvironmentCheck),
   /** Creates (or finds) the demo environment: a small database and folder in Lifeboat's data folder. */
   'env.demo': method(z.object({}), Environment),

@@ -32,6 +32,10 @@ export const ERROR_CLASSES = {
   SOURCE_NOT_SQLITE: 'input',
   SOURCE_NOT_FOLDER: 'input',
   LOCATION_UNWRITABLE: 'input',
+  /** The backup location is, by real path (links resolved), inside the folder of a files source. */
+  LOCATION_INSIDE_SOURCE: 'input',
+  /** A source's file or folder is, by real path, inside the backup location. */
+  SOURCE_INSIDE_LOCATION: 'input',
   NEWER_FORMAT: 'input',
   NOT_A_SET: 'input',
   /** A path with a NUL byte: no filesystem can hold it. */

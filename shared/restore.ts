@@ -113,6 +113,8 @@ export const RestorePreview = z.object({
   safetyLocation: z.string().nullable(),
   /** Whether the operator must type the environment's name. */
   needsConfirmation: z.boolean(),
+  /** What to type, exactly: the name, or `app/name` where other applications have an environment of that name; null when nothing is typed. */
+  confirmAs: z.string().nullable(),
   preflight: z.array(DrillCheck),
   /** True when every pre-flight check passed: the restore may proceed. */
   ready: z.boolean(),

@@ -6,6 +6,7 @@ import { MANIFEST_FORMAT, type Artifact, type Manifest } from '../../shared/mani
 import type { Progress } from '../../shared/progress.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
 import { fsyncDir, makeFolders, writeNewFile } from './durable.js';
+import { refuseOverlap } from './environment-file.js';
 import { faultPoint } from './fault-points.js';
 import { acquireLock } from './lock.js';
 import { probeLocation, virtualPlace, type LocationProblem } from './location.js';
@@ -25,6 +26,8 @@ export interface BackupOptions {
   onProgress?: (p: Progress) => void;
   /** The caller (a restore taking its safety backup) already holds the environment's lock. */
   lockHeld?: boolean;
+  /** Set ids the environment already has anywhere (sets left in a location it had before): a new id differs from them too. */
+  knownIds?: ReadonlySet<string>;
 }
 
 export interface SealedSet {
@@ -45,6 +48,8 @@ const PARALLEL_SOURCES = Math.max(1, Math.min(2, os.availableParallelism()));
 export async function runBackup(env: Environment, opts: BackupOptions): Promise<SealedSet> {
   const key = environmentKey(env);
   const signal = opts.signal ?? new AbortController().signal;
+  // Before the location is created or probed: through a link it may be the live data itself.
+  await refuseOverlap(env);
   await ensureLocation(env.location);
   const lock = opts.lockHeld ? null : await acquireLock(env.location, key, { operation: 'backup', door: opts.door });
   let partial: string | undefined;
@@ -65,7 +70,7 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
 
     const startedAt = new Date();
     const existing = new Set(await fs.readdir(env.location));
-    const id = setId(env.app, env.name, startedAt, (name) => existing.has(name) || existing.has(PARTIAL_PREFIX + name));
+    const id = setId(env.app, env.name, startedAt, (name) => existing.has(name) || existing.has(PARTIAL_PREFIX + name) || !!opts.knownIds?.has(name));
     partial = path.join(env.location, PARTIAL_PREFIX + id);
     const scratch = path.join(partial, '.scratch');
     await fs.mkdir(partial, { mode: 0o700 });

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { api, type Api, type MethodName, type ResultOf } from '../../shared/api.js';
+import { api, type Api, type MethodName, type ResultOf, type SetSummary } from '../../shared/api.js';
 import { environmentKey, type Environment } from '../../shared/environment.js';
 import type { Progress } from '../../shared/progress.js';
 import { count } from '../../shared/format.js';
@@ -16,6 +16,7 @@ import { recoverInterruptedRestores, runRestore } from './restore.js';
 import { folderCheck, planRestore, preflightChecks, restoreTargets } from './restore-plan.js';
 import { setFingerprint } from './set-fingerprint.js';
 import { checkEnvironment } from './environment-check.js';
+import { confirmationName, requireConfirmation, sentenceList, weakeningChanges } from './confirmation.js';
 import { makeDemo } from './demo.js';
 import { revealFolder } from './reveal.js';
 import type { DrillReport } from '../../shared/drill.js';
@@ -160,10 +161,21 @@ export class Engine {
     throw new LifeboatError('AMBIGUOUS_ENVIRONMENT', `"${ref}" names ${found.length} environments: ${found.map(environmentKey).join(', ')}.`, `Name it with its app: --env ${environmentKey(found[0]!)}.`);
   }
 
-  /** Brings the catalog's index of one environment's sets in line with its backup folder. */
+  /**
+   * Brings the catalog's index of one environment's sets in line with its backup folders. The
+   * current location is rescanned whole. A location the environment had before is a place its
+   * older sets still are: they stay listed there (a set removed from it is forgotten, a set moved
+   * into the current location is found there) until the operator removes or moves them.
+   */
   async syncSets(env: Environment): Promise<{ added: number; removed: number; unreadable: { path: string; message: string }[] }> {
     const key = environmentKey(env);
-    const known = this.catalog.setIds(key);
+    const here = new Set<string>();
+    const elsewhere = new Map<string, SetSummary[]>();
+    for (const set of this.catalog.sets(key)) {
+      const folder = path.dirname(set.path);
+      if (folder === env.location) here.add(set.id);
+      else elsewhere.set(folder, [...(elsewhere.get(folder) ?? []), set]);
+    }
     let names: string[];
     let listing: string[] = [];
     try {
@@ -172,19 +184,21 @@ export class Engine {
     } catch (err) {
       // A missing folder is "no sets yet" only while none were recorded there: an unmounted disk is
       // not an empty one, and forgetting its sets would turn "location missing" into "no backup yet".
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && known.size === 0) names = [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && here.size === 0) names = [];
       else {
         throw new LifeboatError(
           'LOCATION_UNREADABLE',
-          `The backup location ${env.location} cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})${known.size ? `, though ${count(known.size, 'set')} ${known.size === 1 ? 'was' : 'were'} recorded there` : ''}.`,
+          `The backup location ${env.location} cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})${here.size ? `, though ${count(here.size, 'set')} ${here.size === 1 ? 'was' : 'were'} recorded there` : ''}.`,
           'Mount the disk that holds it (or fix its permissions) and look again; if the sets were moved, point the environment at their new folder. Nothing was changed.',
         );
       }
     }
     let added = 0;
+    const found = new Set<string>();
     const unreadable: { path: string; message: string }[] = [];
     for (const name of names) {
-      if (known.delete(name)) continue;
+      found.add(name);
+      if (here.delete(name)) continue;
       const dir = path.join(env.location, name);
       const read = await readManifest(dir);
       noteProgress();
@@ -192,12 +206,28 @@ export class Engine {
         unreadable.push({ path: dir, message: read.error.message });
         continue;
       }
+      // Also a set recorded in an earlier location and moved here: its path is now this one.
       this.catalog.upsertSet(read.manifest, dir, await setFolderBytes(dir));
       added++;
     }
-    for (const gone of known) this.catalog.removeSet(gone);
-    this.catalog.setPins(key, pinnedIn(listing, env.app, env.name));
-    return { added, removed: known.size, unreadable };
+    for (const gone of here) this.catalog.removeSet(gone);
+    let removed = here.size;
+    const pinned = pinnedIn(listing, env.app, env.name);
+    for (const [folder, sets] of elsewhere) {
+      const old = await fs.readdir(folder).catch(() => null);
+      for (const set of sets) {
+        if (found.has(set.id)) continue; // moved into the current location
+        if (!old) {
+          if (set.pinned) pinned.add(set.id); // a disk that is not there keeps its sets and pins
+        } else if (!old.includes(set.id)) {
+          this.catalog.removeSet(set.id);
+          removed++;
+        }
+      }
+      if (old) for (const id of pinnedIn(old, env.app, env.name)) if (sets.some((s) => s.id === id)) pinned.add(id);
+    }
+    this.catalog.setPins(key, pinned);
+    return { added, removed, unreadable };
   }
 
   /** The folder of a set by id, or of the newest sealed set when no id is given. */
@@ -217,6 +247,37 @@ export class Engine {
     const dir = path.join(env.location, id);
     if (await fs.stat(dir).then((s) => s.isDirectory(), () => false)) return dir;
     throw new LifeboatError('UNKNOWN_SET', `There is no set ${id} in ${env.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+  }
+
+  /**
+   * Refuses, logged, a save that weakens a protected environment already saved unless `confirm`
+   * confirms it; the rule of what confirms is confirmation.ts's, as for restores and deletions.
+   */
+  private confirmSave(env: Environment, confirm: string | undefined): void {
+    const key = environmentKey(env);
+    const before = this.catalog.findEnvironments(key)[0];
+    const changes = before ? weakeningChanges(before, env) : [];
+    if (!before || !changes.length) return;
+    try {
+      requireConfirmation(before, confirm, this.catalog, { what: `this save ${sentenceList(changes)}, which needs its name typed to confirm`, command: 'lifeboat env import FILE', unchanged: 'Nothing was saved.' });
+    } catch (err) {
+      const shape = toErrorShape(err);
+      this.catalog.addActivity({ env: key, action: 'env.save', door: this.door, outcome: 'refused', summary: shape.message, detail: shape });
+      throw err;
+    }
+  }
+
+  /** What `env.check` tells the editor: whether its save will need the typed name, and why. */
+  private saveConfirmation(input: unknown, baseDir: string | null): { name: string; changes: string[] } | null {
+    let env: Environment;
+    try {
+      env = parseEnvironment(input, baseDir);
+    } catch {
+      return null;
+    }
+    const before = this.catalog.findEnvironments(environmentKey(env))[0];
+    const changes = before?.protection === 'protected' ? weakeningChanges(before, env) : [];
+    return before && changes.length ? { name: confirmationName(before, this.catalog), changes } : null;
   }
 
   /** Where and how the operating system's timer is written. */
@@ -282,17 +343,22 @@ export class Engine {
           lastBackupAt: sets[0]?.finishedAt ?? null,
           lastDrill: this.catalog.lastDrill(key),
           health: { level: status.level, alerts: status.alerts.length },
+          confirmAs: confirmationName(env, this.catalog),
         };
       }));
     },
     'env.get': async ({ env }) => this.environment(env),
-    'env.save': async ({ environment, baseDir }) => {
+    'env.save': async ({ environment, baseDir, confirm }) => {
       const env = await parseForSaving(environment, baseDir ?? null);
+      this.confirmSave(env, confirm);
       this.catalog.saveEnvironment(env);
       this.catalog.addActivity({ env: environmentKey(env), action: 'env.save', door: this.door, outcome: 'success', summary: `Saved environment ${environmentKey(env)} with ${env.sources.length} sources` });
       return env;
     },
-    'env.check': async ({ environment, baseDir }) => checkEnvironment(environment, { baseDir, known: (key) => this.catalog.findEnvironments(key).length > 0 }),
+    'env.check': async ({ environment, baseDir }) => {
+      const check = await checkEnvironment(environment, { baseDir, known: (key) => this.catalog.findEnvironments(key).length > 0 });
+      return { ...check, confirmation: this.saveConfirmation(environment, baseDir ?? null) };
+    },
     'env.demo': async () => {
       const existing = this.catalog.findEnvironments('demo/notes')[0];
       const env = parseEnvironment(await makeDemo(this.home), this.home);
@@ -309,7 +375,7 @@ export class Engine {
         // A location that went away while sets were recorded there is an unmounted disk: a backup must
         // not make a fresh folder in its place (on the wrong disk) and forget the sets.
         await this.syncSets(env);
-        const sealed = await runBackup(env, { door: this.door, signal: ctx.signal, onProgress: ctx.onProgress });
+        const sealed = await runBackup(env, { door: this.door, knownIds: this.catalog.setIds(key), signal: ctx.signal, onProgress: ctx.onProgress });
         const size = await setFolderBytes(sealed.path);
         this.catalog.upsertSet(sealed.manifest, sealed.path, size);
         const durationMs = Date.parse(sealed.manifest.finishedAt) - Date.parse(sealed.manifest.startedAt);
@@ -365,7 +431,7 @@ export class Engine {
       const env = this.environment(ref);
       const dir = await this.setPath(env, set);
       const signal = ctx.signal ?? new AbortController().signal;
-      const plan = await planRestore(env, dir, { to, toDatabase, signal, drill: () => this.drillFor(env, dir, ctx, true) });
+      const plan = await planRestore(env, dir, { to, toDatabase, signal, confirmName: confirmationName(env, this.catalog), drill: () => this.drillFor(env, dir, ctx, true) });
       return plan.preview;
     },
     'restore.preflight': async ({ env: ref, set, to, toDatabase }, ctx) => {
@@ -385,7 +451,7 @@ export class Engine {
       const elsewhere = [to, toDatabase && `database ${toDatabase}`].filter(Boolean).join(' and ');
       const what = `${elsewhere ? `Restore of ${set} to ${elsewhere}` : `Restore of ${set}`}`;
       try {
-        const result = await runRestore(env, dir, { home: this.home, door: this.door, to, toDatabase, confirm, signal: ctx.signal, onProgress: ctx.onProgress, drill: () => this.restoreDrill(env, dir, ctx) });
+        const result = await runRestore(env, dir, { home: this.home, door: this.door, catalog: this.catalog, to, toDatabase, confirm, signal: ctx.signal, onProgress: ctx.onProgress, drill: () => this.restoreDrill(env, dir, ctx) });
         if (result.safetySet) await this.syncSets(env);
         const safety = result.safetySet ? `; safety backup ${result.safetySet.id}` : '; no live data to save first';
         this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome: 'success', summary: `${what} verified (${result.verification.length} checks)${elsewhere ? '' : safety}`, detail: result });
@@ -447,7 +513,7 @@ export class Engine {
       if (!this.catalog.sets(key).some((s) => s.id === set)) await this.setPath(env, set); // says why the id is unknown
       const found = this.catalog.sets(key).find((s) => s.id === set);
       if (!found) throw new LifeboatError('UNKNOWN_SET', `${set} has no readable manifest, so it cannot be pinned.`, `Drill it to see what is wrong (lifeboat drill --env ${env.name} --set ${set}).`);
-      await writePin(env.location, set, pinned, this.door);
+      await writePin(path.dirname(found.path), set, pinned, this.door); // beside the set, wherever its location
       await this.syncSets(env);
       this.catalog.addActivity({ env: key, action: pinned ? 'pin' : 'unpin', door: this.door, outcome: 'success', summary: `${pinned ? 'Pinned' : 'Unpinned'} ${set}` });
       return this.catalog.sets(key).find((s) => s.id === set)!;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Environment, Source, environmentKey } from '../../shared/environment.js';
 import type { EnvironmentCheck } from '../../shared/api.js';
 import { formatBytes, count } from '../../shared/format.js';
-import { FULL_PATH, parseEnvironment, pathsOf, resolvePath, resolveSourcePaths } from './environment-file.js';
+import { FULL_PATH, overlapProblems, parseEnvironment, pathsOf, resolvePath, resolveSourcePaths } from './environment-file.js';
 import { toErrorShape } from './errors.js';
 import { probeLocation } from './location.js';
 import { pluginOf } from './sources/index.js';
@@ -24,7 +24,7 @@ function fieldPath(parts: readonly PropertyKey[]): string {
  * how many files the globs take), and whether the location can hold backups (a test file is
  * written there and removed). Nothing is left behind.
  */
-export async function checkEnvironment(input: unknown, opts: { baseDir?: string; known: (key: string) => boolean }): Promise<EnvironmentCheck> {
+export async function checkEnvironment(input: unknown, opts: { baseDir?: string; known: (key: string) => boolean }): Promise<Omit<EnvironmentCheck, 'confirmation'>> {
   const problems: Problem[] = [];
   const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const parsed = Environment.safeParse(input);
@@ -33,13 +33,16 @@ export async function checkEnvironment(input: unknown, opts: { baseDir?: string;
   const relative = (p: string) => !opts.baseDir && !path.isAbsolute(p) && !p.startsWith('~');
 
   // Cross-field rules (duplicate names, location inside a source) come from the same parser env.save uses.
+  // Then the same paths compared by real path, links resolved, as env.save and every backup compare them.
   if (parsed.success) {
     try {
-      parseEnvironment(input, opts.baseDir ?? null);
+      problems.push(...(await overlapProblems(parseEnvironment(input, opts.baseDir ?? null))).map(({ path, message }) => ({ path, message })));
     } catch (err) {
       for (const p of toErrorShape(err).problems ?? []) problems.push(p);
     }
   }
+  // A location inside a source is not probed: the test file would be written into the live data.
+  const overlapping = problems.find((p) => p.path === 'location');
 
   const rawSources = Array.isArray(raw.sources) ? raw.sources : [];
   const sources = await Promise.all(
@@ -83,6 +86,8 @@ export async function checkEnvironment(input: unknown, opts: { baseDir?: string;
     if (relative(raw.location)) {
       problems.push({ path: 'location', message: FULL_PATH });
       location = { status: 'problem', summary: 'Not a full path.' };
+    } else if (overlapping) {
+      location = { status: 'problem', summary: overlapping.message };
     } else {
       const checked = await checkLocation(resolvePath(raw.location, opts.baseDir ?? '/'));
       location = checked.location;

@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Environment, type PostgresSource } from '../../shared/environment.js';
@@ -77,6 +78,63 @@ export function parseEnvironment(input: unknown, baseDir: string | null, origin 
   return env;
 }
 
+/**
+ * The path with every symbolic link resolved. A path that does not exist yet is resolved at its
+ * nearest existing folder, the rest appended: that is where creating it would put it.
+ */
+export async function realPathOf(p: string): Promise<string> {
+  const rest: string[] = [];
+  for (let at = p; ; at = path.dirname(at)) {
+    try {
+      return path.join(await fs.realpath(at), ...rest.reverse());
+    } catch {
+      if (path.dirname(at) === at) return p;
+      rest.push(path.basename(at));
+    }
+  }
+}
+
+/** A problem of the location and the sources compared by real path, with the code a backup refuses with. */
+export interface OverlapProblem extends Problem {
+  code: 'LOCATION_INSIDE_SOURCE' | 'SOURCE_INSIDE_LOCATION';
+  /** The real folder to keep out of (the source's for a location inside it, the location's for a source inside it). */
+  apart: string;
+  /** What the message is about, for a sentence of its own: `The backup location /backups/sets`. */
+  subject: string;
+}
+
+/**
+ * The location and the sources compared by real path, both ways: parseEnvironment compares the
+ * paths as written, which a link walks around (a location `/backups/sets` where `/backups` links
+ * into the assets folder would put every lock and set into the live data). Asked at save time
+ * and again before every backup or restore writes, since a link can be made after the save.
+ */
+export async function overlapProblems(env: Environment): Promise<OverlapProblem[]> {
+  const location = await realPathOf(env.location);
+  const leads = (written: string, real: string) => (real === written ? 'is' : `leads to ${real},`);
+  const problems: OverlapProblem[] = [];
+  for (const [i, source] of env.sources.entries()) {
+    if (source.kind !== 'sqlite' && source.kind !== 'files') continue;
+    const real = await realPathOf(source.path);
+    if (source.kind === 'files' && inside(location, real)) {
+      problems.push({ code: 'LOCATION_INSIDE_SOURCE', apart: real, subject: `The backup location ${env.location}`, path: 'location', message: `${leads(env.location, location)} inside the folder of source "${source.name}" (${real}), so every backup would write its lock and sets into the live data; choose a location outside it` });
+    } else if (inside(real, location)) {
+      problems.push({ code: 'SOURCE_INSIDE_LOCATION', apart: location, subject: `The path ${source.path} of source "${source.name}"`, path: `sources[${i}].path`, message: `${leads(source.path, real)} inside the backup location ${env.location}${location === env.location ? '' : ` (${location})`}; keep live data and backups apart` });
+    }
+  }
+  return problems;
+}
+
+/** Refuses, before anything is written, a location and sources that overlap by real path. */
+export async function refuseOverlap(env: Environment): Promise<void> {
+  const [first] = await overlapProblems(env);
+  if (!first) return;
+  const hint = first.code === 'LOCATION_INSIDE_SOURCE'
+    ? `Choose a location outside ${first.apart} (and not reached through a link into it), then import the environment again or save it in the editor. Nothing was written.`
+    : `Keep the source's data outside ${first.apart} (and not reached through a link into it), or choose another location. Nothing was written.`;
+  throw new LifeboatError(first.code, `${first.subject} ${first.message.replace(/; (choose|keep) [^;]*$/, '')}.`, hint);
+}
+
 /** Linux's limits: a path of at most 4095 bytes, each of its names at most 255. */
 const PATH_MAX = 4095;
 const NAME_MAX = 255;
@@ -145,7 +203,9 @@ export async function parseForSaving(input: unknown, baseDir: string | null, ori
   }
   const raw = (input as { location?: unknown } | null)?.location;
   const location = env?.location ?? (typeof raw === 'string' && raw && (baseDir !== null || isFullPath(raw)) ? resolvePath(raw, baseDir ?? '/') : null);
+  if (env && !problems.length) problems.push(...(await overlapProblems(env)).map(({ path, message }) => ({ path, message })));
   let hint: string | undefined;
+  // The test file is not written where it would land in a source's folder.
   if (location && !problems.some((p) => p.path === 'location')) {
     const verdict = await probeLocation(location);
     if (!verdict.ok) {

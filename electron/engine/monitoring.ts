@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { SetSummary } from '../../shared/api.js';
 import { Alerts, environmentKey, type Environment } from '../../shared/environment.js';
 import { count, formatBytes, formatDuration } from '../../shared/format.js';
@@ -86,8 +87,11 @@ export function assess(input: MonitorInput): EnvironmentStatus {
   const newest = regular[0] ?? null;
   const cmd = `lifeboat backup --env ${env.name}`;
 
-  if (input.locationMissing && input.sets.length) {
-    alerts.push({ code: 'LOCATION_MISSING', severity: 'fail', message: `The backup location ${env.location} is missing or cannot be read, though ${count(input.sets.length, 'set')} ${input.sets.length === 1 ? 'was' : 'were'} recorded there.`, hint: 'Mount the disk that holds it (or fix its permissions), then look again; if the sets were moved, point the environment at their new folder.' });
+  // Only sets recorded in the current location make its absence an unmounted disk: a location the
+  // environment was moved to is new, and empty until its first backup.
+  const here = input.sets.filter((s) => path.dirname(s.path) === env.location).length;
+  if (input.locationMissing && here) {
+    alerts.push({ code: 'LOCATION_MISSING', severity: 'fail', message: `The backup location ${env.location} is missing or cannot be read, though ${count(here, 'set')} ${here === 1 ? 'was' : 'were'} recorded there.`, hint: 'Mount the disk that holds it (or fix its permissions), then look again; if the sets were moved, point the environment at their new folder.' });
   }
 
   if (env.schedule) {

@@ -4,6 +4,8 @@ import { environmentKey, type Environment } from '../../shared/environment.js';
 import { formatBytes } from '../../shared/format.js';
 import type { DeletedSet, DeleteResult, PruneResult, RetentionDecision } from '../../shared/retention.js';
 import type { Catalog } from './catalog.js';
+import { requireConfirmation } from './confirmation.js';
+import { refuseOverlap } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
 import { acquireLock } from './lock.js';
 import { readManifest } from './manifest.js';
@@ -16,18 +18,12 @@ import { setFolderBytes } from './set-size.js';
 export interface RemovalOptions {
   catalog: Catalog;
   door: string;
-  /** The environment's name, typed: needed to delete anything of a protected environment. */
+  /** The typed confirmation (see confirmation.ts): needed to delete anything of a protected environment. */
   confirm?: string;
 }
 
-async function isPinned(env: Environment, setId: string): Promise<boolean> {
-  return fs.stat(pinFile(env.location, setId)).then(() => true, () => false);
-}
-
-function requireConfirmation(env: Environment, confirm: string | undefined, what: string): void {
-  if (env.protection === 'protected' && confirm !== env.name) {
-    throw new LifeboatError('CONFIRMATION_REQUIRED', `${environmentKey(env)} is protected: ${what} needs its name typed to confirm.`, `Type the environment's name to confirm (on the command line: --confirm ${env.name}). Nothing was deleted.`);
-  }
+async function isPinned(folder: string, setId: string): Promise<boolean> {
+  return fs.stat(pinFile(folder, setId)).then(() => true, () => false);
 }
 
 /** The names in the location; a location that cannot be listed is refused, never taken for an empty one. */
@@ -93,7 +89,8 @@ export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRu
   }
   const deleted: DeletedSet[] = [];
   try {
-    requireConfirmation(env, opts.confirm, 'a prune');
+    requireConfirmation(env, opts.confirm, opts.catalog, { what: 'a prune needs its name typed to confirm', unchanged: 'Nothing was deleted.' });
+    await refuseOverlap(env); // the lock file goes into the location
     await listLocation(env); // before the lock, whose file would need the folder
     const lock = await acquireLock(env.location, key, { operation: 'prune', door: opts.door });
     try {
@@ -101,7 +98,7 @@ export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRu
       const decisions = decideRetention(await readSets(env, opts.catalog), env.retention, now);
       const doomed = decisions.filter((d) => d.action === 'prune').reverse();
       for (const d of doomed) {
-        if (await isPinned(env, d.id)) continue; // pinned since the listing: a pin always wins
+        if (await isPinned(env.location, d.id)) continue; // pinned since the listing: a pin always wins
         deleted.push(await removeSetFolder(env.location, d.id));
         opts.catalog.removeSet(d.id);
       }
@@ -121,27 +118,32 @@ export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRu
   }
 }
 
-/** Deletes one set the operator chose. A pinned set is refused; the deletion is logged either way. */
+/**
+ * Deletes one set the operator chose, in the folder it is recorded in: the current location, or
+ * one the environment had before. A pinned set is refused; the deletion is logged either way.
+ */
 export async function deleteSet(env: Environment, setId: string, opts: RemovalOptions): Promise<DeleteResult> {
   const key = environmentKey(env);
   try {
     if (!SET_ID_PATTERN.test(setId) || !isSetOf(setId, env.app, env.name)) {
       throw new LifeboatError('UNKNOWN_SET', `"${setId}" is not a set id of ${key}.`, `List the sets with: lifeboat list --env ${env.name}.`);
     }
-    const dir = path.join(env.location, setId);
+    const dir = opts.catalog.sets(key).find((s) => s.id === setId)?.path ?? path.join(env.location, setId);
+    const folder = path.dirname(dir);
     if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
-      throw new LifeboatError('UNKNOWN_SET', `There is no set ${setId} in ${env.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+      throw new LifeboatError('UNKNOWN_SET', `There is no set ${setId} in ${folder}.`, `List the sets with: lifeboat list --env ${env.name}.`);
     }
     const refusePinned = async () => {
-      if (await isPinned(env, setId)) throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
+      if (await isPinned(folder, setId)) throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
     };
     await refusePinned();
-    requireConfirmation(env, opts.confirm, 'deleting a set');
-    const lock = await acquireLock(env.location, key, { operation: 'delete', door: opts.door });
+    requireConfirmation(env, opts.confirm, opts.catalog, { what: 'deleting a set needs its name typed to confirm', unchanged: 'Nothing was deleted.' });
+    await refuseOverlap(env);
+    const lock = await acquireLock(folder, key, { operation: 'delete', door: opts.door });
     try {
       await refusePinned();
-      const cleaned = await cleanDeletions(env.location, env.app, env.name);
-      const deleted = await removeSetFolder(env.location, setId);
+      const cleaned = await cleanDeletions(folder, env.app, env.name);
+      const deleted = await removeSetFolder(folder, setId);
       opts.catalog.removeSet(setId);
       opts.catalog.addActivity({ env: key, action: 'delete', door: opts.door, outcome: 'success', summary: `Deleted ${setId} (${formatBytes(deleted.sizeBytes)})`, detail: { deleted, cleaned } });
       return { env: key, deleted, cleaned };

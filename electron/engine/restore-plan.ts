@@ -35,6 +35,8 @@ export interface PlanRequest {
   /** Produces the set's drill report: a recorded one may do for a preview, never for the restore itself. */
   drill: () => Promise<DrillReport>;
   signal: AbortSignal;
+  /** What the operator types to confirm a live restore of a protected environment (see confirmation.ts). */
+  confirmName: string;
 }
 
 /** The name of the pre-flight check that a source's restore programs are there. */
@@ -102,6 +104,7 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
     sources,
     safetyLocation: live ? env.location : null,
     needsConfirmation: protectedLive,
+    confirmAs: protectedLive ? req.confirmName : null,
     preflight,
     ready: preflight.every((c) => c.status !== 'FAIL'),
   };

@@ -5,8 +5,11 @@ import type { DrillCheck, DrillReport } from '../../shared/drill.js';
 import type { Progress } from '../../shared/progress.js';
 import type { RestoreResult } from '../../shared/restore.js';
 import { runBackup } from './backup.js';
+import type { Catalog } from './catalog.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
 import { faultPoint } from './fault-points.js';
+import { confirmationName, requireConfirmation, type EnvironmentFinder } from './confirmation.js';
+import { refuseOverlap } from './environment-file.js';
 import { acquireLock } from './lock.js';
 import { ProgressMeter } from './progress.js';
 import { RestoreJournal, type Journal, type JournalSource } from './restore-journal.js';
@@ -22,8 +25,10 @@ export interface RestoreOptions {
   to?: string;
   /** Database sources go into this new database instead of their live one. */
   toDatabase?: string;
-  /** The environment's name, typed by the operator; required for a protected environment. */
+  /** The typed confirmation (see confirmation.ts); required for a protected environment. */
   confirm?: string;
+  /** Where the confirmation rule looks for other environments of the same name, and the safety set for ids taken. */
+  catalog: EnvironmentFinder & Pick<Catalog, 'setIds'>;
   /** The set's drill: a fresh one, or the pre-flight's passing one while the set's bytes are exactly those it read; never a recorded report. */
   drill: () => Promise<DrillReport>;
   signal?: AbortSignal;
@@ -56,13 +61,12 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
   const key = environmentKey(env);
   const signal = opts.signal ?? new AbortController().signal;
   const started = performance.now();
+  await refuseOverlap(env); // the lock and the safety set go into the location
   const lock = await acquireLock(env.location, key, { operation: 'restore', door: opts.door });
   try {
     // Refused before any work: the engine enforces the typed name whichever door asked.
-    if (env.protection === 'protected' && !destinationOf(opts) && opts.confirm !== env.name) {
-      throw new LifeboatError('CONFIRMATION_REQUIRED', `${key} is protected: restoring over its live data needs its name typed to confirm.`, `Type the environment's name to confirm (on the command line: --confirm ${env.name}). Nothing was changed.`);
-    }
-    const plan = await planRestore(env, setDir, { to: opts.to, toDatabase: opts.toDatabase, drill: opts.drill, signal });
+    if (!destinationOf(opts)) requireConfirmation(env, opts.confirm, opts.catalog, { what: 'restoring over its live data needs its name typed to confirm', unchanged: 'Nothing was changed.' });
+    const plan = await planRestore(env, setDir, { to: opts.to, toDatabase: opts.toDatabase, drill: opts.drill, signal, confirmName: confirmationName(env, opts.catalog) });
     if (!plan.preview.ready) throw refusal(plan);
     const live = plan.preview.mode === 'live';
     const rid = `${plan.manifest.id}-${Date.now().toString(36)}`;
@@ -105,7 +109,7 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
         for (const t of plan.targets) if ((entries.get(t)?.moves.length ?? 0) > 1 || existedBefore.get(t)) existing.push(env.sources.find((s) => s.name === t.source.name)!);
         if (existing.length) {
           progress.setPhase('safety backup');
-          const sealed = await runBackup({ ...env, sources: existing }, { door: opts.door, label: 'pre-restore', lockHeld: true, signal });
+          const sealed = await runBackup({ ...env, sources: existing }, { door: opts.door, label: 'pre-restore', lockHeld: true, knownIds: opts.catalog.setIds(key), signal });
           safetySet = { id: sealed.manifest.id, path: sealed.path };
           safetyArtifacts = sealed.manifest.artifacts;
           journal.data.safetySet = sealed.manifest.id;

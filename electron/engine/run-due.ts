@@ -63,7 +63,7 @@ async function runJob(engine: DueRunner, env: Environment, due: DueSlot, signal:
     else {
       try {
         // The environment's own pruneAfter is the operator's standing confirmation.
-        const r = await engine.call('sets.prune', { env: key, dryRun: false, confirm: env.name }, { signal });
+        const r = await engine.call('sets.prune', { env: key, dryRun: false, confirm: key }, { signal });
         steps.push({ kind: 'prune', outcome: 'success', setId: null, summary: r.summary });
       } catch (err) {
         steps.push(failedStep('prune', err));

@@ -131,4 +131,34 @@ describe('the environment editor', () => {
     expect((await exported(shop.home, 'notes/dev')).schedule).toEqual({ at: 'daily 02:00', drillAfter: true, pruneAfter: false, graceMinutes: 60 });
     expect(problemsOf(page)).toEqual([]);
   }, 400_000);
+
+  it('a save that lowers a protected environment asks for the exact name to type, and saves nothing until it matches', async () => {
+    const root = temp();
+    const home = path.join(root, 'home');
+    mkdirSync(path.join(root, 'live'), { recursive: true });
+    makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 20 });
+    makeAssets(path.join(root, 'live', 'assets'));
+    // Another application has a `prod` too, so the name to type is the full shop/prod.
+    const envs = [demoEnvironment(root), demoEnvironment(root, { app: 'iir', location: path.join(root, 'iir-sets') })];
+    for (const [i, env] of envs.entries()) expect((await runCli(['env', 'import', writeEnvFile(root, env, `env${i}.json`)], home)).code).toBe(0);
+    const host = await serve({ home, args: ['--no-schedule'] });
+    const page = await openPage();
+    await openEditor(page, host.url);
+
+    await page.getByRole('radio', { name: /^Normal/ }).check();
+    await page.getByRole('button', { name: 'Save environment' }).click();
+    const box = page.getByRole('alertdialog', { name: 'Save changes that weaken the protection of shop/prod?' });
+    await box.getByText('changes its protection from protected to normal').waitFor();
+    const typed = box.getByRole('textbox', { name: 'Type shop/prod to confirm' });
+    const go = box.getByRole('button', { name: 'Save with these changes' });
+    await typed.fill('prod');
+    expect(await go.isDisabled()).toBe(true);
+    expect((await exported(home, 'shop/prod')).protection).toBe('protected');
+    await typed.fill('shop/prod');
+    await shot(page, '43-editor-confirm-weakening');
+    await go.click();
+    await page.getByRole('heading', { name: 'shop / prod' }).waitFor();
+    expect((await exported(home, 'shop/prod')).protection).toBe('normal');
+    expect(problemsOf(page)).toEqual([]);
+  }, 400_000);
 });

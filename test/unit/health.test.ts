@@ -6,7 +6,7 @@ import { healthOf } from '../../renderer/src/lib/health.js';
 const env = (over: Partial<EnvironmentSummary> = {}): EnvironmentSummary => ({
   key: 'shop/prod', app: 'shop', name: 'prod', protection: 'protected', location: '/backups', sources: 2, sets: 3,
   lastBackupAt: '2026-11-22T02:00:10Z', lastDrill: { setId: 'shop_prod_20261122_020000', at: '2026-11-22T02:01:00Z', passed: true },
-  health: { level: 'ok', alerts: 0 }, ...over,
+  health: { level: 'ok', alerts: 0 }, confirmAs: 'prod', ...over,
 });
 const status = (over: Partial<EnvironmentStatus> = {}): EnvironmentStatus => ({
   env: 'shop/prod', level: 'ok', alerts: [],

@@ -104,4 +104,11 @@ describe('monitoring', () => {
     const fresh = assess(input({}));
     expect(fresh.alerts).toEqual([expect.objectContaining({ code: 'NO_BACKUP', severity: 'warn', message: 'shop/prod has no backup yet.' })]);
   });
+
+  it('a location the environment was moved to is new: missing, it alerts only for the sets recorded in it', () => {
+    const moved = env({ location: '/mnt/new-disk/sets' });
+    expect(codes(assess(input({ env: moved, sets: sets([1, 1]), locationMissing: true, space: null })))).toEqual([]);
+    const one = [...sets([1]).map((s) => ({ ...s, path: `/mnt/new-disk/sets/${s.id}` })), ...sets([1, 1])];
+    expect(assess(input({ env: moved, sets: one, locationMissing: true, space: null })).alerts[0]).toMatchObject({ code: 'LOCATION_MISSING', message: expect.stringContaining('though 1 set was recorded there') });
+  });
 });
