@@ -150,7 +150,7 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
     for (const entry of entries) {
       throwIfAborted(signal);
       records.push(await packEntry(ctx, archive, entry, failed, current, accounts));
-      if (records.length === half) await faultPoint('backup:mid-archive');
+      if (records.length === half) await faultPoint('backup:mid-archive', signal);
     }
     archive.finalize().catch(noop);
     written = await writing;
