@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Environment, type PostgresSource } from '../../shared/environment.js';
@@ -143,6 +144,7 @@ export async function parseForSaving(input: unknown, baseDir: string | null, ori
     if (!(err instanceof LifeboatError) || err.code !== 'BAD_ENVIRONMENT') throw err;
     problems = [...(err.problems ?? [])];
   }
+  if (env) problems.push(...(await linkedOverlaps(env)));
   const raw = (input as { location?: unknown } | null)?.location;
   const location = env?.location ?? (typeof raw === 'string' && raw && (baseDir !== null || isFullPath(raw)) ? resolvePath(raw, baseDir ?? '/') : null);
   let hint: string | undefined;
@@ -161,6 +163,37 @@ export async function parseForSaving(input: unknown, baseDir: string | null, ori
     hint = undefined;
   }
   throw invalid(origin, problems, hint);
+}
+
+/** Where a path leads once its links are resolved: the nearest existing folder above it resolved, the rest as written. */
+async function whereItLeads(p: string): Promise<string> {
+  const rest: string[] = [];
+  for (let at = p; ; at = path.dirname(at)) {
+    const real = await fs.realpath(at).catch(() => undefined);
+    if (real !== undefined) return path.join(real, ...rest.reverse());
+    if (path.dirname(at) === at) return p;
+    rest.push(path.basename(at));
+  }
+}
+
+/**
+ * The location-and-source overlaps that only links reveal (the plain paths were compared by
+ * parseEnvironment): a location reached through a link into a files source would put every
+ * backup, and its lock, inside the live data.
+ */
+async function linkedOverlaps(env: Environment): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const location = await whereItLeads(env.location);
+  for (const [i, source] of env.sources.entries()) {
+    if (source.kind !== 'files' && source.kind !== 'sqlite') continue;
+    const real = await whereItLeads(source.path);
+    if (source.kind === 'files' && inside(location, real)) {
+      problems.push({ path: 'location', message: `${env.location} leads to ${location}, inside the folder of source "${source.name}" (${real}), so every backup would be written into the live data; choose a location outside it` });
+    } else if (inside(real, location)) {
+      problems.push({ path: `sources[${i}].path`, message: `${source.path} leads to ${real}, inside the backup location ${location}; keep live data and backups apart` });
+    }
+  }
+  return problems;
 }
 
 /** The fields of a source that name a place on disk, with their values (for the full-path rule). */

@@ -22,7 +22,7 @@ import { CLI, outputOf, useTempDirs, type CliResult } from '../support/tools.js'
 const tempDir = useTempDirs();
 const CASES = 300;
 const CLI_EVERY = 15; // 20 of the 300 go through the real CLI too
-const BACKUPS = 8; // accepted mutations with changed paths that are backed up
+const BACKUPS = 30; // accepted mutations with changed paths that are backed up (each is cheap: the data is small)
 const BOUND_MS = 15_000;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
