@@ -54,7 +54,7 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
   const lock = opts.lockHeld ? null : await acquireLock(env.location, key, { operation: 'backup', door: opts.door });
   let partial: string | undefined;
   try {
-    await faultPoint('backup:locked');
+    await faultPoint('backup:locked', signal);
     const cleaned = await cleanPartials(env);
     cleaned.push(...(await cleanDeletions(env.location, env.app, env.name)));
     if (lock?.cleared) cleaned.unshift(`lock of a killed ${lock.cleared.operation} (process ${lock.cleared.pid}, started ${lock.cleared.startedAt})`);

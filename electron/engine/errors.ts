@@ -51,6 +51,12 @@ export function fsError(err: unknown, fullPath: string, writing: boolean): Lifeb
         : new LifeboatError('SOURCE_UNREADABLE', `No permission to read ${path}.`, 'Give the user running Lifeboat read permission on it, or exclude it from the source.');
     case 'ENOENT':
       return writing ? undefined : new LifeboatError('SOURCE_MISSING', `${path} does not exist.`, 'Check the path in the environment, or restore the missing data first.');
+    case 'ELOOP':
+      return new LifeboatError(
+        writing ? 'LOCATION_UNWRITABLE' : 'SOURCE_UNREADABLE',
+        `${path} leads round a loop of symbolic links (ELOOP): it names no file or folder.`,
+        'Point the environment at the real file or folder, or fix the link (ls -l shows where each one leads).',
+      );
     case 'EROFS':
       return new LifeboatError('LOCATION_UNWRITABLE', `${path} is on a read-only filesystem.`, 'Choose a backup location on a writable disk.');
     case 'ENAMETOOLONG':

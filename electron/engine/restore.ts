@@ -157,6 +157,7 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
         throw new LifeboatError('VERIFY_FAILED', `After the restore the data did not match the set (${bad.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}); the restore was rolled back.`, 'Your data is as it was before the restore. Run a drill on the set and report this with the activity log.');
       }
       await journal.setState('committed');
+      await faultPoint('restore:committed');
       await journal.discardOld();
       await journal.remove();
       const undoLimits = safetySet ? undoLimitsOf(applied, verification) : [];

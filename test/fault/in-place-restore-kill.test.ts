@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, jsonOf, runCli, useTempDirs, writeEnvFile } from '../support/tools.js';
+import { Engine } from '../../electron/engine/engine.js';
+import { CLI, jsonOf, runCli, useTempDirs } from '../support/tools.js';
 
 const tempDir = useTempDirs();
 
@@ -19,8 +20,11 @@ describe('kill -9 of a restore after a source was written in place', () => {
     writeFileSync(file, 'as backed up\n');
     const home = path.join(root, 'home');
     const env = { name: 'prod', app: 'notes', location: path.join(root, 'sets'), sources: [{ kind: 'command', name: 'notes', dump: { argv: ['cat', file] }, restore: { argv: ['tee', file] } }] };
-    expect((await runCli(['env', 'import', writeEnvFile(root, env)], home)).code).toBe(0);
-    const set = jsonOf<{ id: string }>(await runCli(['backup', '--env', 'prod', '--json'], home));
+    // Set up and restore the safety set in this process; the killed restore and the next command are CLI runs.
+    const setup = new Engine(home, 'test');
+    await setup.call('env.save', { environment: env });
+    const set = await setup.call('backup.run', { env: 'prod' });
+    setup.close();
     writeFileSync(file, 'changed since\n');
 
     const child = spawn(process.execPath, [CLI, 'restore', '--env', 'prod', '--set', set.id], { env: { ...process.env, LIFEBOAT_HOME: home, LIFEBOAT_TEST_STALL: point }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -45,7 +49,12 @@ describe('kill -9 of a restore after a source was written in place', () => {
     expect(next.stderr).toContain(`to go back to the data as it was, restore the safety set ${safety!.id}.`);
     expect(next.stderr).not.toContain('the data is as it was before it');
     // The safety set does take it back.
-    expect((await runCli(['restore', '--env', 'prod', '--set', safety!.id], home)).code).toBe(0);
+    const after = new Engine(home, 'test');
+    try {
+      await after.call('restore.run', { env: 'prod', set: safety!.id });
+    } finally {
+      after.close();
+    }
     expect(readFileSync(file, 'utf8')).toBe('changed since\n');
   });
 });

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileSha, makeAppDb, makeAssets, treeFingerprint } from '../support/data.js';
 import { demoEnvironment } from '../support/engine.js';
-import { CLI, jsonOf, runCli, useTempDirs, writeEnvFile } from '../support/tools.js';
+import { Engine } from '../../electron/engine/engine.js';
+import { CLI, jsonOf, runCli, useTempDirs } from '../support/tools.js';
 
 const tempDir = useTempDirs();
 const mounts: string[] = [];
@@ -35,10 +36,22 @@ async function setup(opts: { liveRoot?: string; location?: string; setup?: (live
     { kind: 'sqlite', name: 'db', path: path.join(live, 'shop.db') },
     { kind: 'files', name: 'assets', path: path.join(live, 'assets'), include: ['**/*'], exclude: [] },
   ];
-  expect((await runCli(['env', 'import', writeEnvFile(root, env)], home)).code).toBe(0);
-  const b = await runCli(['backup', '--env', 'prod', '--json'], home);
-  expect(b.code, b.stderr).toBe(0);
-  return { root, home, live, db: path.join(live, 'shop.db'), assets: path.join(live, 'assets'), set: jsonOf<{ id: string; path: string }>(b), location: env.location };
+  // Set up in this process: the CLI runs only where its own behaviour is what is tested.
+  const set = await inProcess(home, async (e) => {
+    await e.call('env.save', { environment: env });
+    return e.call('backup.run', { env: 'prod' });
+  });
+  return { root, home, live, db: path.join(live, 'shop.db'), assets: path.join(live, 'assets'), set: { id: set.id, path: set.path }, location: env.location };
+}
+
+/** Runs `work` on an engine of `home`, closed after. */
+async function inProcess<T>(home: string, work: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = new Engine(home, 'test');
+  try {
+    return await work(engine);
+  } finally {
+    engine.close();
+  }
 }
 
 function change(live: string): void {
@@ -88,11 +101,10 @@ describe('kill -9 of a restore', () => {
       expect(leftovers(live)).toEqual([]);
       const sets = jsonOf<{ id: string; label: string | null }[]>(next);
       expect(sets.filter((s) => s.label === 'pre-restore')).toHaveLength(1);
-      const activity = jsonOf<{ action: string; summary: string }[]>(await runCli(['activity', '--env', 'prod', '--json'], home));
+      const activity = await inProcess(home, (e) => e.call('activity.list', { env: 'prod' }));
       expect(activity.find((a) => a.action === 'restore.recover')?.summary).toMatch(/was interrupted .* rolled back: the data is as it was before it/);
       // And the restore can then be done for real.
-      const again = await runCli(['restore', '--env', 'prod', '--set', set.id], home);
-      expect(again.code, again.stderr).toBe(0);
+      await inProcess(home, (e) => e.call('restore.run', { env: 'prod', set: set.id }));
       expect(fingerprint(db, assets)).not.toEqual(before);
     });
   }
@@ -154,7 +166,7 @@ describe('a full disk', () => {
     const home = path.join(root, 'home');
     const env = demoEnvironment(root, { location });
     env.sources = [{ kind: 'sqlite', name: 'db', path: path.join(live, 'shop.db') }, { kind: 'files', name: 'assets', path: path.join(live, 'assets'), include: ['**/*'], exclude: [] }];
-    expect((await runCli(['env', 'import', writeEnvFile(root, env)], home)).code).toBe(0);
+    await inProcess(home, (e) => e.call('env.save', { environment: env }));
     const r = await runCli(['backup', '--env', 'prod', '--json'], home);
     expect(r.code).toBe(1);
     expect(jsonOf<{ error: { code: string; message: string } }>(r).error).toMatchObject({ code: 'DISK_FULL' });

@@ -1,4 +1,5 @@
-import { TarArchive, type EntryData } from 'archiver';
+import type { EntryData, TarArchive } from 'archiver';
+import { faultPoint } from '../fault-points.js';
 import { constants, createReadStream, promises as fs, type Stats } from 'node:fs';
 import { once } from 'node:events';
 import { PassThrough, pipeline as pipeCallback, type Readable, type TransformCallback } from 'node:stream';
@@ -129,7 +130,9 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
   progress.setPhase('pack', source.name);
   const file = `${source.name}.tar.gz`;
   const indexFile = `${source.name}.files.jsonl`;
-  const archive = new TarArchive();
+  // Loaded here, not at start: archiver is the costliest module to load, and most commands never pack.
+  const { TarArchive: Tar } = await import('archiver');
+  const archive = new Tar();
   // The write pipeline reads through `gate`, so a failure tears down the gate and never archiver
   // itself: destroying archiver mid-entry makes tar-stream emit errors no caller can listen to.
   const gate = new PassThrough();
@@ -143,9 +146,11 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
   const current: { read?: FileRead } = {};
   let written;
   try {
+    const half = Math.floor(entries.length / 2);
     for (const entry of entries) {
       throwIfAborted(signal);
       records.push(await packEntry(ctx, archive, entry, failed, current, accounts));
+      if (records.length === half) await faultPoint('backup:mid-archive', signal);
     }
     archive.finalize().catch(noop);
     written = await writing;
