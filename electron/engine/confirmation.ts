@@ -58,7 +58,29 @@ export function weakeningChanges(before: Environment, after: Environment): strin
   const kept = new Set(after.sources.map((s) => s.name));
   const removed = before.sources.filter((s) => !kept.has(s.name)).map((s) => `"${s.name}"`);
   if (removed.length) changes.push(`removes the source${removed.length === 1 ? '' : 's'} ${removed.join(', ')}`);
+  const before_ = new Map(before.sources.map((s) => [s.name, s]));
+  const moved = after.sources.filter((s) => {
+    const was = before_.get(s.name);
+    return was !== undefined && restoreTarget(was) !== restoreTarget(s);
+  });
+  for (const s of moved) changes.push(`changes where source "${s.name}" restores to (${restoreTarget(before_.get(s.name)!)} → ${restoreTarget(s)})`);
   return changes;
+}
+
+/**
+ * Where a restore of a source writes, as one line: another path, server, database or restore
+ * command sends the set's data somewhere else, which weakens protection as much as removing it.
+ */
+function restoreTarget(source: Environment['sources'][number]): string {
+  switch (source.kind) {
+    case 'sqlite':
+    case 'files':
+      return `${source.kind} ${source.path}`;
+    case 'postgres':
+      return `postgres ${source.host ?? 'local socket'}:${source.port} database ${source.database}`;
+    case 'command':
+      return `command ${JSON.stringify(source.restore.argv)}${source.restore.cwd ? ` in ${source.restore.cwd}` : ''}`;
+  }
 }
 
 /** Joins phrases as a sentence does: `a`, `a and b`, `a, b and c`. */

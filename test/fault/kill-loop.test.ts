@@ -23,6 +23,8 @@ import { sqlite3, useTempDirs } from '../support/tools.js';
 const tempDir = useTempDirs();
 /** Kills that must land (a run that finished before its kill does not count). */
 const KILLS = 20;
+/** Twenty runs each started, killed and checked: minutes on a loaded machine, where a hang is caught by each wait's own bound. */
+const LOOP_TIMEOUT_MS = 900_000;
 const HOLDER = '.lifeboat-shop_prod.holder';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -176,7 +178,7 @@ describe('kill loop: kill -9 of a backup at seeded points', () => {
     console.info(`backup kill loop: ${kills} kills by phase ${JSON.stringify(Object.fromEntries(phases))} (work ${workMs} ms)`);
     phases.delete('finished');
     expect([...phases.keys()].length, `the kills hit only ${[...phases.keys()].join(', ')}`).toBeGreaterThanOrEqual(4);
-  });
+  }, LOOP_TIMEOUT_MS);
 });
 
 describe('kill loop: kill -9 of an in-place restore at seeded points', () => {
@@ -293,5 +295,5 @@ describe('kill loop: kill -9 of an in-place restore at seeded points', () => {
     expect([...phases.keys()].length, `the kills hit only ${[...phases.keys()].join(', ')}`).toBeGreaterThanOrEqual(4);
     expect(outcomes['as before']).toBeGreaterThan(0);
     expect(outcomes['the set']).toBeGreaterThan(0);
-  });
+  }, LOOP_TIMEOUT_MS);
 });

@@ -21,13 +21,16 @@ async function protectedShop() {
 }
 
 describe('saving a protected environment in a way that weakens it needs the typed name', () => {
-  it('lowering its protection, changing its location or removing a source is refused without it, and nothing is saved', async () => {
+  it('lowering its protection, changing its location, removing a source or pointing one elsewhere is refused without it, and nothing is saved', async () => {
     const { root, engine } = await protectedShop();
     const before = await engine.call('env.get', { env: 'prod' });
+    mkdirSync(path.join(root, 'elsewhere'));
     const changes: [Partial<EnvironmentInput>, RegExp][] = [
       [{ protection: 'normal' }, /protection from protected to normal/],
       [{ location: path.join(root, 'other-sets') }, /location from .*sets to .*other-sets/],
       [{ sources: [demoEnvironment(root).sources[0]!] }, /removes the source "assets"/],
+      // Same name, another folder: a restore would write the set's files somewhere else.
+      [{ sources: [demoEnvironment(root).sources[0]!, { ...demoEnvironment(root).sources[1]!, path: path.join(root, 'elsewhere') } as EnvironmentInput['sources'][number]] }, /changes where source "assets" restores to \(files .*live\/assets → files .*elsewhere\)/],
     ];
     for (const [extra, what] of changes) {
       for (const confirm of [undefined, 'wrong', 'shop']) {
