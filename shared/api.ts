@@ -149,8 +149,8 @@ export const api = {
   'restore.preview': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), toDatabase: toDatabase.optional() }), RestorePreview),
   /** The restore's pre-flight, run now with a fresh drill (its progress is told under the job's name); changes nothing but the drill record. */
   'restore.preflight': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), toDatabase: toDatabase.optional() }), RestorePreflight),
-  /** Whether a folder may take a restore test (empty or new), by the rule the restore applies. */
-  'restore.checkFolder': method(z.object({ to: z.string().min(1).max(4096) }), FolderCheck),
+  /** Whether a folder may take a restore test (empty or new, apart from the environment's live data and sets), by the rule the restore applies. */
+  'restore.checkFolder': method(z.object({ to: z.string().min(1).max(4096), env: envRef.optional() }), FolderCheck),
   'restore.run': method(z.object({ env: envRef, set: z.string().min(1), to: z.string().min(1).optional(), toDatabase: toDatabase.optional(), confirm: z.string().optional() }), RestoreResult),
   'catalog.rebuild': method(z.object({ locations: z.array(z.string()).default([]) }), RebuildResult),
   'activity.list': method(z.object({ env: envRef.optional(), limit: z.number().int().positive().max(10000).default(200) }), z.array(ActivityEntry)),

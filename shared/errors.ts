@@ -58,6 +58,8 @@ export const ERROR_CLASSES = {
   SET_FAILED_DRILL: 'refused',
   NOT_ENOUGH_SPACE: 'refused',
   TARGET_NOT_EMPTY: 'refused',
+  /** A restore test's folder inside a files source's live folder or the backup location (by real path). */
+  TARGET_NOT_APART: 'refused',
   UNSAFE_ARCHIVE: 'failed',
   STAGE_FAILED: 'failed',
   RESTORE_FAILED: 'failed',

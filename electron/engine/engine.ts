@@ -443,7 +443,7 @@ export class Engine {
       const checks = await preflightChecks(env, dir, plan, { signal, drill: () => this.preflightDrill(env, dir, ctx) });
       return { env: environmentKey(env), setId: plan.manifest.id, mode: plan.destination ? 'elsewhere' : 'live', checkedAt, checks, ready: checks.every((c) => c.status !== 'FAIL') };
     },
-    'restore.checkFolder': async ({ to }) => folderCheck(to),
+    'restore.checkFolder': async ({ to, env }) => folderCheck(to, env ? this.environment(env) : undefined),
     'restore.run': async ({ env: ref, set, to, toDatabase, confirm }, ctx) => {
       const env = this.environment(ref);
       const key = environmentKey(env);

@@ -27,7 +27,7 @@ export function isFullPath(p: string): boolean {
   return path.isAbsolute(p) || p === '~' || p.startsWith('~/');
 }
 
-function inside(child: string, parent: string): boolean {
+export function inside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }

@@ -6,7 +6,7 @@ import type { DrillCheck, DrillReport } from '../../shared/drill.js';
 import type { FolderCheck, RestorePreview, SourcePreview } from '../../shared/restore.js';
 import { count, formatBytes } from '../../shared/format.js';
 import { timedCheck } from './checks.js';
-import { FULL_PATH, isFullPath, resolvePath } from './environment-file.js';
+import { FULL_PATH, inside, isFullPath, realPathOf, resolvePath } from './environment-file.js';
 import { LifeboatError } from './errors.js';
 import { readManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
@@ -139,6 +139,9 @@ export async function preflightChecks(env: Environment, setDir: string, plan: Pi
   } else {
     const to = destination.folder;
     if (to) {
+      const folder = isFullPath(to) ? resolvePath(to, '/') : to;
+      const apart = isFullPath(to) ? await apartFromEnvironment(folder, env) : undefined;
+      preflight.push({ target: folder, name: DESTINATION_APART_CHECK, status: apart ? 'FAIL' : 'PASS', reason: apart ?? 'outside the live folders and the backup location', durationMs: 0 });
       const check = await folderCheck(to);
       preflight.push({ target: check.folder, name: DESTINATION_EMPTY_CHECK, status: check.status, reason: check.reason, durationMs: 0 });
     }
@@ -156,17 +159,24 @@ export async function preflightChecks(env: Environment, setDir: string, plan: Pi
   return preflight;
 }
 
+/** The name of the pre-flight check that a restore test's folder is apart from live data and sets. */
+export const DESTINATION_APART_CHECK = 'destination apart from live data';
+
 /** The name of the pre-flight check that a restore test's folder is empty or new. */
 export const DESTINATION_EMPTY_CHECK = 'destination is empty';
 
 /**
  * The rule for a restore test's folder: a full path to a folder that is empty or does not exist
- * yet (the restore creates it), so nothing there is ever overwritten or mixed with the set.
+ * yet (the restore creates it), so nothing there is ever overwritten or mixed with the set; given
+ * the environment, also apart from its live folders and its backup location (both checks in one
+ * answer, for the folder field as it is typed).
  */
-export async function folderCheck(to: string): Promise<FolderCheck> {
+export async function folderCheck(to: string, env?: Environment): Promise<FolderCheck> {
   if (!isFullPath(to)) return { folder: to, status: 'FAIL', reason: `"${to}" is not a full path; ${FULL_PATH}` };
   const folder = resolvePath(to, '/');
   const fail = (reason: string): FolderCheck => ({ folder, status: 'FAIL', reason });
+  const apart = env ? await apartFromEnvironment(folder, env) : undefined;
+  if (apart) return fail(apart);
   let entries: string[];
   try {
     entries = await fs.readdir(folder);
@@ -179,6 +189,24 @@ export async function folderCheck(to: string): Promise<FolderCheck> {
   if (!entries.length) return { folder, status: 'PASS', reason: 'nothing there will be overwritten' };
   const named = entries.sort().slice(0, 3).join(', ');
   return fail(`${folder} already holds ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} (${named}${entries.length > 3 ? ', …' : ''}); choose an empty or new folder`);
+}
+
+/**
+ * Why a restore test's folder would mix the set into live data or backups, compared by real path
+ * (links resolved): inside a files source's folder the next backup would take the test copy as
+ * live data; inside the backup location it would sit among the sets.
+ */
+async function apartFromEnvironment(folder: string, env: Environment): Promise<string | undefined> {
+  const real = await realPathOf(folder);
+  const via = real === folder ? '' : ` (it leads to ${real})`;
+  for (const s of env.sources) {
+    if (s.kind !== 'files') continue;
+    const live = await realPathOf(s.path);
+    if (inside(real, live)) return `${folder}${via} is inside the live folder of source "${s.name}" (${live}); the test copy would be mixed with live data and taken by the next backup. Choose a folder outside it`;
+  }
+  const location = await realPathOf(env.location);
+  if (inside(real, location)) return `${folder}${via} is inside the backup location ${env.location}; keep restore tests apart from the sets. Choose a folder outside it`;
+  return undefined;
 }
 
 /** The name of the pre-flight check that every restored path can keep its owner. */

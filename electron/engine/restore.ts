@@ -13,7 +13,7 @@ import { refuseOverlap } from './environment-file.js';
 import { acquireLock } from './lock.js';
 import { ProgressMeter } from './progress.js';
 import { RestoreJournal, type Journal, type JournalSource } from './restore-journal.js';
-import { contextOf, destinationOf, planRestore, RESTORE_DRILL_CHECK, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';
+import { contextOf, DESTINATION_APART_CHECK, destinationOf, planRestore, RESTORE_DRILL_CHECK, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';
 import { restorerOf } from './sources/index.js';
 import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/types.js';
 import type { OwnerPlan } from './sources/ownership.js';
@@ -40,12 +40,13 @@ function refusal(plan: RestorePlan): LifeboatError {
   const failed = plan.preview.preflight.filter((c) => c.status === 'FAIL');
   const first = failed[0]!;
   const list = failed.map((c) => `${c.name} (${c.target}): ${c.reason}`).join('\n  ');
-  const code = first.name === RESTORE_DRILL_CHECK ? 'SET_FAILED_DRILL' : first.name === 'not in use' ? 'IN_USE' : first.name === 'enough free space' ? 'NOT_ENOUGH_SPACE' : first.name === RESTORE_PROGRAMS_CHECK ? 'TOOL_MISSING' : 'TARGET_NOT_EMPTY';
+  const code = first.name === RESTORE_DRILL_CHECK ? 'SET_FAILED_DRILL' : first.name === 'not in use' ? 'IN_USE' : first.name === 'enough free space' ? 'NOT_ENOUGH_SPACE' : first.name === RESTORE_PROGRAMS_CHECK ? 'TOOL_MISSING' : first.name === DESTINATION_APART_CHECK ? 'TARGET_NOT_APART' : 'TARGET_NOT_EMPTY';
   const hint =
     code === 'SET_FAILED_DRILL' ? 'This set cannot be trusted; restore another set whose drill passes.'
     : code === 'IN_USE' ? 'Stop the application that uses the data, then restore again.'
     : code === 'NOT_ENOUGH_SPACE' ? 'Free the space named above (or prune old sets), then restore again.'
     : code === 'TOOL_MISSING' ? 'Install or correct the program named above, then restore again.'
+    : code === 'TARGET_NOT_APART' ? 'Choose a new folder outside the live folders and the backup location (not reached through a link into them).'
     : 'Choose an empty or new folder (or a database name that does not exist yet) to restore into.';
   return new LifeboatError(code, `Restore of ${plan.manifest.id} refused:\n  ${list}`, `${hint} Your live data was not changed.`);
 }

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api } from '../../shared/api.js';
 import type { Progress } from '../../shared/progress.js';
-import { makeLiveData } from '../support/data.js';
+import { makeLiveData, treeFingerprint } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { failure, sqlite3, useTempDirs } from '../support/tools.js';
 
@@ -106,6 +106,32 @@ describe('restore.preflight: the checks a restore makes, run now', () => {
     const relative = await engine.call('restore.checkFolder', { to: 'restored' });
     expect(relative.status).toBe('FAIL');
     expect(relative.reason).toContain('full path');
+  });
+
+  it('for a restore elsewhere, FAILs a new folder inside the live assets or the backup location, also through a link, and the restore writes nothing there', async () => {
+    const { root, engine, set } = await backedUp();
+    const assets = path.join(root, 'live', 'assets');
+    symlinkSync(assets, path.join(root, 'to-assets'));
+    const cases: [string, RegExp][] = [
+      [path.join(assets, 'restore-test'), /inside the live folder of source "assets"/],
+      [path.join(root, 'to-assets', 'restore-test'), /leads to .*live\/assets\/restore-test\) is inside the live folder of source "assets"/],
+      [path.join(root, 'sets', 'restore-test'), /inside the backup location/],
+    ];
+    const before = treeFingerprint(path.join(root, 'live'));
+    for (const [to, why] of cases) {
+      const typed = await engine.call('restore.checkFolder', { to, env: 'prod' });
+      expect(typed.status, to).toBe('FAIL');
+      expect(typed.reason).toMatch(why);
+      const pre = await engine.call('restore.preflight', { env: 'prod', set: set.id, to });
+      expect(pre.ready).toBe(false);
+      expect(pre.checks.find((c) => c.name === 'destination apart from live data')!.reason).toBe(typed.reason);
+      const err = await failure(engine.call('restore.run', { env: 'prod', set: set.id, to }));
+      expect(err.code).toBe('TARGET_NOT_APART');
+      expect(err.hint).toMatch(/outside the live folders and the backup location.*Your live data was not changed/);
+      expect(existsSync(to)).toBe(false);
+    }
+    expect(treeFingerprint(path.join(root, 'live'))).toEqual(before);
+    expect((await engine.call('restore.checkFolder', { to: path.join(root, 'apart'), env: 'prod' })).status).toBe('PASS');
   });
 
   it('a restore right after a passing pre-flight does not drill again while the set is byte for byte the same, and does when it changed', async () => {
