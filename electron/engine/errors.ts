@@ -51,6 +51,10 @@ export function fsError(err: unknown, fullPath: string, writing: boolean): Lifeb
         : new LifeboatError('SOURCE_UNREADABLE', `No permission to read ${path}.`, 'Give the user running Lifeboat read permission on it, or exclude it from the source.');
     case 'ENOENT':
       return writing ? undefined : new LifeboatError('SOURCE_MISSING', `${path} does not exist.`, 'Check the path in the environment, or restore the missing data first.');
+    case 'ENOTDIR':
+      return writing
+        ? new LifeboatError('LOCATION_UNWRITABLE', `A part of ${path} is a file, not a folder, so nothing can be written there.`, 'Choose a backup location whose folders are folders (or move the file that is in the way).')
+        : new LifeboatError('SOURCE_MISSING', `${path} does not exist: a part of it is a file, not a folder.`, 'Check the path in the environment, or restore the missing data first.');
     case 'ELOOP':
       return new LifeboatError(
         writing ? 'LOCATION_UNWRITABLE' : 'SOURCE_UNREADABLE',

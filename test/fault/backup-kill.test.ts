@@ -119,12 +119,14 @@ describe('two backups of one environment at once', () => {
     const controller = new AbortController();
     const running = engine.call('backup.run', { env: 'prod' }, { signal: controller.signal });
     await until('the in-process run to hold the lock', () => existsSync(path.join(sets, '.lifeboat-shop_prod.holder')));
-    delete process.env.LIFEBOAT_TEST_STALL;
-    const second = await runCli(['backup', '--env', 'prod'], home);
-    expect(second.code).toBe(3);
+    // The holder file is written just before the stall point: the variable stays set until the run is
+    // cancelled (clearing it now would let a slow run past the point), and the CLI gets none of it.
+    const second = await runCli(['backup', '--env', 'prod'], home, { LIFEBOAT_TEST_STALL: '' });
+    expect(second.code, second.stderr).toBe(3);
     expect(second.stderr).toContain('shop/prod is busy');
     controller.abort();
     await expect(running).rejects.toMatchObject({ code: 'CANCELLED' });
+    delete process.env.LIFEBOAT_TEST_STALL;
 
     // And the other way round: a CLI run holds it, the in-process run is refused.
     const cli = startCli(['backup', '--env', 'prod'], home, 'backup:locked');

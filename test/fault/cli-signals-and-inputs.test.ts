@@ -59,7 +59,7 @@ describe('SIGTERM', () => {
     ];
     const home = await imported(root, env);
     const run = startCli(['backup', '--env', 'prod', '--json'], home);
-    await expect.poll(() => existsSync(started), { timeout: 60_000, interval: 100 }).toBe(true);
+    await expect.poll(() => existsSync(started), { timeout: 180_000, interval: 100 }).toBe(true);
     run.child.kill('SIGTERM');
     const r = await ended(run, 60, 'backup after SIGTERM');
     expect(r.code, r.stderr).toBe(1);
@@ -76,7 +76,7 @@ describe('SIGTERM', () => {
     const home = await imported(root, env);
     // The fault point freezes the run after its artifacts are written, deaf to the cancel.
     const run = startCli(['backup', '--env', 'prod', '--json'], home, { LIFEBOAT_TEST_STALL: 'backup:artifacts-written' });
-    await expect.poll(() => run.stderr(), { timeout: 60_000, interval: 100 }).toContain('stalled at backup:artifacts-written');
+    await expect.poll(() => run.stderr(), { timeout: 180_000, interval: 100 }).toContain('stalled at backup:artifacts-written');
     run.child.kill('SIGTERM');
     const r = await ended(run, 60, 'a stalled backup after SIGTERM');
     // The engine gives up on work deaf to the cancel 5 s after it, and the command then ends by

@@ -23,7 +23,7 @@ const tempDir = useTempDirs();
 const CASES = 300;
 const CLI_EVERY = 30; // 10 of the 300 go through the real CLI too: the door is the same parser, and each start costs a second
 const BACKUPS = 30; // accepted mutations with changed paths that are backed up (each is cheap: the data is small)
-const BOUND_MS = 15_000;
+const BOUND_MS = 60_000;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -375,7 +375,7 @@ describe('environment-file fuzz', () => {
           tally.backedUp++;
           const tb = performance.now();
           try {
-            await bounded(`${label}, its backup`, engine.call('backup.run', { env: `${env.app}/${env.name}` }), 60_000);
+            await bounded(`${label}, its backup`, engine.call('backup.run', { env: `${env.app}/${env.name}` }), 180_000);
           } catch (err) {
             const why = crashOf(err);
             if (why) crashes.push(`${label}, its backup: ${why}`);
@@ -409,7 +409,7 @@ describe('environment-file fuzz', () => {
         const child = spawn(process.execPath, [CLI, 'env', 'import', file, '--json'], { env: { ...process.env, LIFEBOAT_HOME: path.join(p.root, 'cli-homes', String(c.n)) }, stdio: ['ignore', 'pipe', 'pipe'] });
         const label = `CLI case ${c.n} [${c.what.join('; ')}]`;
         try {
-          const r = await bounded(label, outputOf(child), 60_000);
+          const r = await bounded(label, outputOf(child), 180_000);
           tally.cli++;
           const why = cliCrashOf(r);
           if (why) crashes.push(`${label}: ${why}`);

@@ -30,7 +30,7 @@ describe('kill -9 of a restore after a source was written in place', () => {
     const child = spawn(process.execPath, [CLI, 'restore', '--env', 'prod', '--set', set.id], { env: { ...process.env, LIFEBOAT_HOME: home, LIFEBOAT_TEST_STALL: point }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const end = Date.now() + 60_000;
+    const end = Date.now() + 180_000;
     while (!stderr.includes(`stalled at ${point}`)) {
       if (Date.now() > end || child.exitCode !== null) throw new Error(`the restore did not reach the stall point: ${stderr}`);
       await new Promise((r) => setTimeout(r, 20));

@@ -92,7 +92,7 @@ async function killAsPlanned(args: string[], home: string, sets: string, plan: P
   if (plan.kind === 'stall') await untilStalled(run, plan.point);
   else if (plan.kind === 'early') await new Promise((r) => setTimeout(r, plan.ms));
   else {
-    await until('the run to take its lock', () => !!run.exit() || existsSync(path.join(sets, HOLDER)), 60_000, 2);
+    await until('the run to take its lock', () => !!run.exit() || existsSync(path.join(sets, HOLDER)), 180_000, 2);
     await new Promise((r) => setTimeout(r, plan.ms));
   }
   await kill9(run);
@@ -103,7 +103,7 @@ async function killAsPlanned(args: string[], home: string, sets: string, plan: P
 async function calibrate(args: string[], home: string, sets: string): Promise<{ startMs: number; workMs: number }> {
   const t0 = performance.now();
   const run = startCli(args, home);
-  await until('the calibration run to take its lock', () => !!run.exit() || existsSync(path.join(sets, HOLDER)), 60_000, 2);
+  await until('the calibration run to take its lock', () => !!run.exit() || existsSync(path.join(sets, HOLDER)), 180_000, 2);
   const t1 = performance.now();
   await run.closed;
   expect(run.exit()!.code, run.stderr()).toBe(0);

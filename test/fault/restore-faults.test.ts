@@ -84,7 +84,7 @@ describe('kill -9 of a restore', () => {
       change(live);
       const before = fingerprint(db, assets);
       const run = startRestore(home, set.id, point);
-      const end = Date.now() + 60_000;
+      const end = Date.now() + 180_000;
       while (!run.stderr().includes(`stalled at ${point}`)) {
         if (Date.now() > end || run.child.exitCode !== null) throw new Error(`the restore did not reach ${point}: ${run.stderr()}`);
         await new Promise((r) => setTimeout(r, 20));

@@ -1,4 +1,4 @@
-import { symlinkSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeLiveData } from '../support/data.js';
@@ -23,5 +23,18 @@ describe('a source path that is a symbolic link loop', () => {
     expect(err.code, err.message).toBe('SOURCE_UNREADABLE');
     expect(err.message).toContain(`${loop} leads round a loop of symbolic links`);
     expect(err.hint).toMatch(/link/);
+  });
+
+  it('found by the fuzz too: a folder source below a file (ENOTDIR) is SOURCE_MISSING naming the path, not INTERNAL', async () => {
+    const root = tempDir();
+    makeLiveData(root);
+    writeFileSync(path.join(root, 'a-file'), 'not a folder');
+    const env = demoEnvironment(root);
+    env.sources[1] = { kind: 'files', name: 'assets', path: path.join(root, 'a-file', 'sub'), include: ['**/*'], exclude: [] };
+    const engine = engineFor(path.join(root, 'home'));
+    await engine.call('env.save', { environment: env });
+    const err = await failure(engine.call('backup.run', { env: 'prod' }));
+    expect(err.code, err.message).toBe('SOURCE_MISSING');
+    expect(err.message).toContain(`${path.join(root, 'a-file', 'sub')} does not exist: a part of it is a file, not a folder`);
   });
 });

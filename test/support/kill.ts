@@ -27,7 +27,7 @@ export function startCli(args: string[], home: string, stallAt?: string): Runnin
 }
 
 /** Polls `test` until it holds; fails naming `what` after `ms` (a bound against hangs, not a timing). */
-export async function until(what: string, test: () => boolean, ms = 60_000, every = 20): Promise<void> {
+export async function until(what: string, test: () => boolean, ms = 180_000, every = 20): Promise<void> {
   const end = Date.now() + ms;
   while (!test()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
