@@ -123,7 +123,7 @@ export async function extract(archivePath: string, dest: string, details: Archiv
       }
       kinds.set(at, entry.type);
       // Read here, before node-tar's unpacking adjusts a folder's mode for its own use.
-      got.headers.set(at, { mtimeMs: entry.mtime?.getTime(), mode: entry.mode, uid: entry.uid, gid: entry.gid, uname: entry.uname || undefined, gname: entry.gname || undefined });
+      got.headers.set(at, { size: entry.size, mtimeMs: entry.mtime?.getTime(), mode: entry.mode, uid: entry.uid, gid: entry.gid, uname: entry.uname || undefined, gname: entry.gname || undefined });
       for (const a of ancestors(at)) parents.add(a);
       if (kinds.size > recorded + 100) fail(new LifeboatError('UNSAFE_ARCHIVE', `it holds more than ${recorded + 100} entries, the manifest records ${recorded}; extraction stopped (at ${at})`, UNSAFE_HINT));
       if (entry.type === 'SymbolicLink') got.links.set(at, entry.linkpath ?? '');

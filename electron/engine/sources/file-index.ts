@@ -99,6 +99,7 @@ export interface Listing {
 
 /** What an archive entry's tar header says besides its name and kind (pax records included). */
 export interface EntryHeader {
+  size?: number;
   mtimeMs?: number;
   mode?: number;
   uid?: number;
@@ -119,11 +120,11 @@ const owner = (uid: number | undefined, gid: number | undefined, user: string | 
 
 /**
  * Every index field an archive's tar headers also carry — modification time, permission bits,
- * owner and group ids and names — compared entry by entry; sizes, hashes and link targets are
- * `diffIndex`'s. The restore takes times, modes and owners from the index, so an index that
- * disagrees with its archive would restore something the archive does not hold. Owner fields
- * are compared where the index records them (older sets do not). Returns one line per entry
- * that differs, naming the path and what differs.
+ * owner and group ids and names, and the size of a folder or link (0) — compared entry by entry;
+ * file sizes, hashes and link targets are `diffIndex`'s. The restore takes times, modes and
+ * owners from the index, so an index that disagrees with its archive would restore something the
+ * archive does not hold. Owner fields are compared where the index records them (older sets do
+ * not). Returns one line per entry that differs, naming the path and what differs.
  */
 export function diffHeaders(entries: IndexEntry[], headers: Map<string, EntryHeader>): string[] {
   const wrong: string[] = [];
@@ -131,6 +132,7 @@ export function diffHeaders(entries: IndexEntry[], headers: Map<string, EntryHea
     const h = headers.get(e.path);
     if (!h) continue; // a missing entry is diffIndex's to name
     const problems: string[] = [];
+    if (e.type !== 'file' && h.size !== e.size) problems.push(`size ${h.size ?? 'none'}, indexed ${e.size}`);
     // Within a millisecond: the index rounds a time to one, node-tar truncates the pax seconds it reads back.
     if (!(Math.abs((h.mtimeMs ?? Number.NaN) - e.mtime) <= 1)) problems.push(`modified ${time(h.mtimeMs)}, indexed ${time(e.mtime)}`);
     if (h.mode !== e.mode) problems.push(`mode ${h.mode === undefined ? 'none' : octal(h.mode)}, indexed ${octal(e.mode)}`);
