@@ -31,6 +31,8 @@ export const ERROR_CLASSES = {
   SOURCE_UNREADABLE: 'input',
   SOURCE_NOT_SQLITE: 'input',
   SOURCE_NOT_FOLDER: 'input',
+  /** A folder tree deeper than an archive can hold (node-tar's 1,024 parts a name). */
+  SOURCE_TOO_DEEP: 'input',
   LOCATION_UNWRITABLE: 'input',
   /** The backup location is, by real path (links resolved), inside the folder of a files source. */
   LOCATION_INSIDE_SOURCE: 'input',

@@ -112,12 +112,20 @@ export const Manifest = z.object({
   environment: Environment,
   artifacts: z.array(Artifact),
   /**
-   * The SHA-256 of the canonical body (every field but this one, keys sorted, no spaces).
-   * It catches accidents such as a flipped byte, not tampering: anyone can recompute it.
+   * The recovery card `RESTORE.txt` as written: its bytes and SHA-256, so a drill and
+   * `sha256sum -c SHA256SUMS` check it too. Absent in sets made before it was recorded.
+   */
+  recoveryCard: z.object({ file: z.literal('RESTORE.txt'), size: z.number().int().nonnegative(), sha256 }).optional(),
+  /**
+   * The SHA-256 of the canonical body (every field but this one, keys sorted, no spaces), taken
+   * over the JSON as written, so fields this Lifeboat does not know are covered too. It catches accidents such as a flipped byte, not tampering: anyone can recompute it.
    */
   integrity: z.object({ method: z.literal('sha256'), digest: sha256 }),
 });
 export type Manifest = z.infer<typeof Manifest>;
+
+/** The recovery card every set carries: plain steps to check and restore it without Lifeboat. */
+export const CARD_FILE = 'RESTORE.txt';
 
 /** `{app}_{env}_{YYYYMMDD}_{HHMMSS}` with `_{n}` when two sets land in one second. */
 export const SET_ID = /^([a-z0-9][a-z0-9-]*)_([a-z0-9][a-z0-9-]*)_(\d{8})_(\d{6})(?:_(\d+))?$/;

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { environmentKey, type Environment } from '../../shared/environment.js';
-import { MANIFEST_FORMAT, type Artifact, type Manifest } from '../../shared/manifest.js';
+import { CARD_FILE, MANIFEST_FORMAT, type Artifact, type Manifest } from '../../shared/manifest.js';
 import type { Progress } from '../../shared/progress.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
 import { fsyncDir, makeFolders, writeNewFile } from './durable.js';
@@ -10,7 +11,7 @@ import { refuseOverlap } from './environment-file.js';
 import { faultPoint } from './fault-points.js';
 import { acquireLock } from './lock.js';
 import { probeLocation, virtualPlace, type LocationProblem } from './location.js';
-import { sealManifest } from './manifest.js';
+import { checksumList, sealManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { recoveryCard } from './recovery-card.js';
 import { cleanDeletions } from './set-removal.js';
@@ -82,7 +83,7 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
     throwIfAborted(signal);
 
     progress.setPhase('seal');
-    const body: Omit<Manifest, 'integrity'> = {
+    const described: Omit<Manifest, 'integrity'> = {
       format: MANIFEST_FORMAT,
       id,
       app: env.app,
@@ -95,9 +96,13 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
       environment: env,
       artifacts,
     };
-    const manifest = sealManifest(body);
-    await writeNewFile(path.join(partial, 'SHA256SUMS'), artifacts.map((a) => `${a.sha256}  ${a.file}\n`).join(''));
-    await writeNewFile(path.join(partial, 'RESTORE.txt'), recoveryCard(body));
+    // The card describes the set; the manifest then records the card's own bytes, and
+    // SHA256SUMS lists it after the artifacts, so `sha256sum -c` checks every file but the manifest.
+    const card = Buffer.from(recoveryCard(described));
+    const cardSha256 = createHash('sha256').update(card).digest('hex');
+    const manifest = sealManifest({ ...described, recoveryCard: { file: CARD_FILE, size: card.length, sha256: cardSha256 } });
+    await writeNewFile(path.join(partial, 'SHA256SUMS'), checksumList(manifest));
+    await writeNewFile(path.join(partial, CARD_FILE), card);
     await writeNewFile(path.join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await fsyncDir(partial);
     await faultPoint('backup:manifest-written');

@@ -1,18 +1,22 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Artifact } from '../../shared/manifest.js';
+import { CARD_FILE, type Artifact, type Manifest } from '../../shared/manifest.js';
 import type { DrillCheck, DrillReport } from '../../shared/drill.js';
 import type { Progress } from '../../shared/progress.js';
 import { cancelled } from './errors.js';
 import { faultPoint } from './fault-points.js';
 import { timedCheck } from './checks.js';
-import { readManifest } from './manifest.js';
+import { checksumList, readManifest } from './manifest.js';
 import { hashFile } from './pipeline.js';
 import { ProgressMeter } from './progress.js';
 import { pluginFor } from './sources/index.js';
 
-/** Files a sealed set holds besides its artifacts. */
-const SET_FILES = new Set(['manifest.json', 'RESTORE.txt', 'SHA256SUMS']);
+/**
+ * Files a sealed set holds besides its artifacts. Nothing else belongs in it, hidden names
+ * included: the backup's own dot-entries (partial folders, locks, pins) live beside sets, and its
+ * scratch folder is removed before the set is sealed.
+ */
+const SET_FILES = new Set(['manifest.json', CARD_FILE, 'SHA256SUMS']);
 
 export interface DrillOptions {
   envKey: string;
@@ -58,24 +62,32 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
   });
 
   const progress = new ProgressMeter({ operation: 'drill', env: opts.envKey }, { bytes: totalBytes(manifest.artifacts), files: manifest.artifacts.length }, opts.onProgress);
-  const present = new Set((await fs.readdir(setDir)).filter((n) => !n.startsWith('.')));
-  const expected = new Set(manifest.artifacts.map((a) => a.file));
-  const missing = [...expected].filter((f) => !present.has(f));
-  const extra = [...present].filter((f) => !expected.has(f) && !SET_FILES.has(f));
+  const listed = await fs.readdir(setDir, { withFileTypes: true });
+  const present = new Set(listed.map((d) => d.name));
+  const expectedFiles = new Set(manifest.artifacts.map((a) => a.file));
+  // A link or folder in place of a set file: a sealed set holds its own bytes, none reached through a link.
+  const notFiles = listed
+    .filter((d) => !d.isFile() && (expectedFiles.has(d.name) || SET_FILES.has(d.name)))
+    .map((d) => `${d.name} (${d.isSymbolicLink() ? 'a link' : d.isDirectory() ? 'a folder' : 'not a regular file'})`);
+  const missing = [...expectedFiles].filter((f) => !present.has(f));
+  const extra = [...present].filter((f) => !expectedFiles.has(f) && !SET_FILES.has(f));
   await timedCheck(checks, 'set', 'every recorded artifact present', async () => {
     if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
-    return `${expected.size} artifacts`;
+    return `${expectedFiles.size} artifacts`;
   });
   await timedCheck(checks, 'set', 'no unexpected files', async () => {
-    if (extra.length) throw new Error(`not in the manifest: ${extra.join(', ')}`);
-    return 'only the manifest, RESTORE.txt, SHA256SUMS and the artifacts';
+    const problems: string[] = [];
+    if (extra.length) problems.push(`not in the manifest: ${extra.join(', ')}`);
+    if (notFiles.length) problems.push(`not plain files: ${notFiles.join(', ')}`);
+    if (problems.length) throw new Error(problems.join('; '));
+    return 'only the manifest, RESTORE.txt, SHA256SUMS and the artifacts, all plain files; hidden names included';
   });
   await timedCheck(checks, 'SHA256SUMS', 'checksum list agrees with the manifest', async () => {
     const text = await fs.readFile(path.join(setDir, 'SHA256SUMS'), 'utf8');
-    const want = manifest.artifacts.map((a) => `${a.sha256}  ${a.file}\n`).join('');
-    if (text !== want) throw new Error('SHA256SUMS differs from the manifest; `sha256sum -c SHA256SUMS` would check the wrong values');
-    return `${manifest.artifacts.length} lines`;
+    if (text !== checksumList(manifest)) throw new Error('SHA256SUMS differs from the manifest; `sha256sum -c SHA256SUMS` would check the wrong values');
+    return `${manifest.artifacts.length + (manifest.recoveryCard ? 1 : 0)} lines`;
   });
+  await checkCard(checks, setDir, manifest, signal);
 
   // Bytes first: an artifact whose bytes are wrong gets no content checks (they would prove nothing).
   const sound: Artifact[] = [];
@@ -122,6 +134,26 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
   }
   if (signal.aborted) throw cancelled();
   return finish();
+}
+
+/**
+ * The recovery card's bytes against the manifest's record. Sets made before the card was
+ * recorded pass on its presence alone, saying so: their card is advice for a restore by hand,
+ * which Lifeboat's own restore never reads, and failing them would condemn sound sets.
+ */
+async function checkCard(checks: DrillCheck[], setDir: string, manifest: Manifest, signal: AbortSignal): Promise<void> {
+  await timedCheck(checks, CARD_FILE, 'size and SHA-256 as recorded', async () => {
+    const file = path.join(setDir, CARD_FILE);
+    const got = await hashFile(file, signal).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the set has no ${CARD_FILE}; every sealed set carries one`);
+      throw err;
+    });
+    const want = manifest.recoveryCard;
+    if (!want) return `present, ${got.size} bytes; its SHA-256 is not recorded in sets made before the manifest recorded the card (no "recoveryCard" field), so its text was not compared; Lifeboat's restore does not read it`;
+    if (got.size !== want.size) throw new Error(`${got.size} bytes, the manifest records ${want.size}: the recovery card was changed or damaged; its steps cannot be trusted`);
+    if (got.sha256 !== want.sha256) throw new Error(`SHA-256 is ${got.sha256}, the manifest records ${want.sha256}: the recovery card was changed or damaged; its steps cannot be trusted`);
+    return `${want.size} bytes, SHA-256 ${want.sha256.slice(0, 16)}…`;
+  });
 }
 
 function totalBytes(artifacts: Artifact[]): number {

@@ -16,15 +16,29 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The SHA-256 of a manifest's canonical body (every field but `integrity`). */
-export function manifestDigest(manifest: Omit<Manifest, 'integrity'> & { integrity?: unknown }): string {
-  const { integrity: _ignored, ...body } = manifest;
+/**
+ * The SHA-256 of a manifest's canonical body (every field but `integrity`). A reader passes the
+ * JSON as written, not as parsed: parsing drops fields this Lifeboat does not know (a newer one
+ * may add some) and fills in defaults the file may lack, and either would change the digest.
+ */
+export function manifestDigest(manifest: object): string {
+  const { integrity: _ignored, ...body } = manifest as Record<string, unknown>;
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
 
 /** Adds the integrity digest to a manifest body. */
 export function sealManifest(body: Omit<Manifest, 'integrity'>): Manifest {
   return { ...body, integrity: { method: 'sha256', digest: manifestDigest(body) } };
+}
+
+/**
+ * The text of `SHA256SUMS` (`sha256sum` format): one line per artifact, then the recovery card
+ * when the manifest records it (sets made before it was recorded list only the artifacts).
+ */
+export function checksumList(m: Pick<Manifest, 'artifacts' | 'recoveryCard'>): string {
+  const lines = m.artifacts.map((a) => `${a.sha256}  ${a.file}\n`);
+  if (m.recoveryCard) lines.push(`${m.recoveryCard.sha256}  ${m.recoveryCard.file}\n`);
+  return lines.join('');
 }
 
 export type ManifestRead =
@@ -59,5 +73,5 @@ export async function readManifest(setDir: string): Promise<ManifestRead> {
     const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ');
     return { ok: false, error: new LifeboatError('NOT_A_SET', `${file} does not describe a set: ${where}.`, 'The manifest is damaged or was edited; use another set.') };
   }
-  return { ok: true, manifest: parsed.data, digestMatches: manifestDigest(parsed.data) === parsed.data.integrity.digest };
+  return { ok: true, manifest: parsed.data, digestMatches: manifestDigest(json as object) === parsed.data.integrity.digest };
 }

@@ -1,10 +1,14 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../shared/drill.js';
+import { canonicalJson, checksumList } from '../../electron/engine/manifest.js';
 import { makeAppDb, makeAssets } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
-import { jsonOf, runCli, sha256sum, useTempDirs } from '../support/tools.js';
+import { resealArtifact } from '../support/reseal.js';
+import { jsonOf, requireBinary, runCli, sha256sum, useTempDirs } from '../support/tools.js';
 
 const tempDir = useTempDirs();
 const engineAt = useEngines();
@@ -12,6 +16,24 @@ const engineAt = useEngines();
 /** The checks that failed, as `target: name`, so a test can say which artifact was named. */
 function failures(report: DrillReport): string[] {
   return report.checks.filter((c) => c.status === 'FAIL').map((c) => `${c.target}: ${c.name}`);
+}
+
+/** Writes a manifest object and seals it as the backup does: the SHA-256 of its canonical JSON without `integrity`. */
+function writeSealed(setDir: string, manifest: Record<string, unknown>): void {
+  const { integrity: _old, ...body } = manifest;
+  const digest = createHash('sha256').update(canonicalJson(body)).digest('hex');
+  writeFileSync(path.join(setDir, 'manifest.json'), `${JSON.stringify({ ...body, integrity: { method: 'sha256', digest } }, null, 2)}\n`);
+}
+
+const readManifestJson = (setDir: string) => JSON.parse(readFileSync(path.join(setDir, 'manifest.json'), 'utf8')) as Record<string, unknown> & { artifacts: { file: string; sha256: string }[] };
+
+/** Rewrites the lines of the assets index with `edit`, then re-seals its checksum everywhere, as if the index had been written that way. */
+function editIndex(setDir: string, edit: (entry: Record<string, unknown>) => void): void {
+  const file = path.join(setDir, 'assets.files.jsonl');
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (const entry of lines.slice(1)) edit(entry);
+  writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  resealArtifact(setDir, 'assets.files.jsonl');
 }
 
 function flipByte(file: string, at: 'start' | 'middle' | 'last'): void {
@@ -116,7 +138,7 @@ describe('drill', () => {
     a.sha256 = sha256sum(file);
     const { integrity: _drop, ...body } = manifest;
     writeFileSync(manifestFile, JSON.stringify(sealManifest(body), null, 2));
-    writeFileSync(path.join(setDir, 'SHA256SUMS'), manifest.artifacts.map((x: { sha256: string; file: string }) => `${x.sha256}  ${x.file}\n`).join(''));
+    writeFileSync(path.join(setDir, 'SHA256SUMS'), checksumList(manifest));
     const report = await engineAt(home).call('drill.run', { env: 'prod' });
     expect(report.passed).toBe(false);
     expect(failures(report)).toEqual(['db.sqlite.gz: decompresses to the recorded snapshot']);
@@ -133,5 +155,108 @@ describe('drill', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/^FAIL {2}assets\.tar\.gz — size and SHA-256 as recorded/m);
     expect(bad.stdout).toMatch(/FAILED: 1 of \d+ checks failed\. Do not restore from this set\./);
+  });
+
+  for (const hidden of ['.hidden', '.DS_Store']) {
+    it(`fails naming a hidden file ${hidden} added to the set`, async () => {
+      writeFileSync(path.join(setDir, hidden), 'Finder was here');
+      const report = await engineAt(home).call('drill.run', { env: 'prod' });
+      expect(failures(report)).toEqual(['set: no unexpected files']);
+      expect(report.checks.find((c) => c.status === 'FAIL')!.reason).toContain(hidden);
+    });
+  }
+
+  it('fails naming a hidden folder added to the set', async () => {
+    mkdirSync(path.join(setDir, '.git'));
+    const report = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(failures(report)).toEqual(['set: no unexpected files']);
+    expect(report.checks.find((c) => c.status === 'FAIL')!.reason).toContain('.git');
+  });
+
+  it('records the recovery card in the manifest and SHA256SUMS, so sha256sum -c checks it too', async () => {
+    const manifest = readManifestJson(setDir);
+    const card = readFileSync(path.join(setDir, 'RESTORE.txt'));
+    expect(manifest.recoveryCard).toEqual({ file: 'RESTORE.txt', size: card.length, sha256: sha256sum(path.join(setDir, 'RESTORE.txt')) });
+    expect(readFileSync(path.join(setDir, 'SHA256SUMS'), 'utf8')).toContain(`${sha256sum(path.join(setDir, 'RESTORE.txt'))}  RESTORE.txt\n`);
+    const sums = spawnSync(requireBinary('sha256sum', 'coreutils'), ['-c', 'SHA256SUMS'], { cwd: setDir, encoding: 'utf8' });
+    expect(sums.status).toBe(0);
+    expect(sums.stdout).toContain('RESTORE.txt: OK');
+    const report = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(report.passed).toBe(true);
+    expect(report.checks.find((c) => c.target === 'RESTORE.txt')).toMatchObject({ name: 'size and SHA-256 as recorded', status: 'PASS' });
+  });
+
+  it('fails naming RESTORE.txt when one of its bytes is flipped, and sha256sum -c says so too', async () => {
+    flipByte(path.join(setDir, 'RESTORE.txt'), 'middle');
+    const report = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(report.passed).toBe(false);
+    expect(failures(report)).toEqual(['RESTORE.txt: size and SHA-256 as recorded']);
+    const sums = spawnSync(requireBinary('sha256sum', 'coreutils'), ['-c', 'SHA256SUMS'], { cwd: setDir, encoding: 'utf8' });
+    expect(sums.status).not.toBe(0);
+    expect(sums.stdout).toContain('RESTORE.txt: FAILED');
+  });
+
+  it('fails naming RESTORE.txt when it is missing', async () => {
+    rmSync(path.join(setDir, 'RESTORE.txt'));
+    const report = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(failures(report)).toEqual(['RESTORE.txt: size and SHA-256 as recorded']);
+  });
+
+  it('passes a set made before the recovery card was recorded, saying that its card was not compared', async () => {
+    const manifest = readManifestJson(setDir);
+    delete manifest.recoveryCard;
+    writeSealed(setDir, manifest);
+    writeFileSync(path.join(setDir, 'SHA256SUMS'), manifest.artifacts.map((a) => `${a.sha256}  ${a.file}\n`).join(''));
+    appendFileSync(path.join(setDir, 'RESTORE.txt'), 'edited by hand\n');
+    const report = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(failures(report)).toEqual([]);
+    expect(report.passed).toBe(true);
+    expect(report.checks.find((c) => c.target === 'RESTORE.txt')!.reason).toMatch(/not recorded in sets made before/);
+  });
+
+  it('verifies a manifest holding a field this Lifeboat does not know, and fails when that field is changed', async () => {
+    const manifest = readManifestJson(setDir);
+    manifest.encryptionPlan = { cipher: 'age', recipients: ['age1example'] };
+    writeSealed(setDir, manifest);
+    const good = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(failures(good)).toEqual([]);
+    expect(good.passed).toBe(true);
+    const text = readFileSync(path.join(setDir, 'manifest.json'), 'utf8');
+    writeFileSync(path.join(setDir, 'manifest.json'), text.replace('age1example', 'age1forged0'));
+    const bad = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(failures(bad)).toContain('manifest.json: manifest checksum');
+  });
+
+  it('verifies a manifest as written when its environment leaves out a field that now has a default', async () => {
+    // A set from before `exclude` had a default: the parsed body gains `exclude: []`, the file does not have it.
+    const manifest = readManifestJson(setDir) as ReturnType<typeof readManifestJson> & { environment: { sources: Record<string, unknown>[] } };
+    delete manifest.environment.sources[1]!.exclude;
+    writeSealed(setDir, manifest);
+    const report = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(failures(report)).toEqual([]);
+  });
+
+  it('fails naming the path when an mtime in the index differs from the archive', async () => {
+    editIndex(setDir, (e) => {
+      if (e.path === 'notes.txt') e.mtime = (e.mtime as number) + 1000;
+    });
+    const report = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(report.passed).toBe(false);
+    expect(failures(report)).toEqual(['assets.tar.gz: times, modes and owners match the index']);
+    expect(report.checks.find((c) => c.status === 'FAIL')!.reason).toMatch(/notes\.txt \(modified/);
+  });
+
+  it('fails naming the path when the mode, owner or a folder\'s time in the index differs from the archive', async () => {
+    editIndex(setDir, (e) => {
+      if (e.path === 'docs/readme.md') e.mode = 0o4755;
+      if (e.path === 'images/logo.png') e.uid = 4242;
+      if (e.path === 'images/2026') e.mtime = 0;
+    });
+    const report = await engineAt(home).call('drill.run', { env: 'prod' });
+    expect(failures(report)).toEqual(['assets.tar.gz: times, modes and owners match the index']);
+    const reason = report.checks.find((c) => c.status === 'FAIL')!.reason;
+    expect(reason).toContain('docs/readme.md (mode');
+    expect(reason).toContain('images/logo.png (owner');
+    expect(reason).toContain('images/2026 (modified');
   });
 });

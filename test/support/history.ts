@@ -1,7 +1,8 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Manifest } from '../../shared/manifest.js';
-import { sealManifest } from '../../electron/engine/manifest.js';
+import { checksumList, sealManifest } from '../../electron/engine/manifest.js';
 import { recoveryCard } from '../../electron/engine/recovery-card.js';
 import { stamp } from '../../electron/engine/set-id.js';
 
@@ -15,9 +16,12 @@ export function copySetAt(setDir: string, at: Date, opts: { label?: string | nul
   const dir = path.join(path.dirname(setDir), id);
   rmSync(dir, { recursive: true, force: true });
   cpSync(setDir, dir, { recursive: true });
-  const { integrity: _old, ...body } = manifest;
-  const sealed = sealManifest({ ...body, id, label: opts.label ?? null, startedAt: at.toISOString(), finishedAt: new Date(at.getTime() + (opts.durationMs ?? 1000)).toISOString() });
+  const { integrity: _old, recoveryCard: _card, ...body } = manifest;
+  const described = { ...body, id, label: opts.label ?? null, startedAt: at.toISOString(), finishedAt: new Date(at.getTime() + (opts.durationMs ?? 1000)).toISOString() };
+  const card = Buffer.from(recoveryCard(described));
+  const sealed = sealManifest({ ...described, recoveryCard: { file: 'RESTORE.txt', size: card.length, sha256: createHash('sha256').update(card).digest('hex') } });
   writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(sealed, null, 2)}\n`, { mode: 0o600 });
-  writeFileSync(path.join(dir, 'RESTORE.txt'), recoveryCard(sealed), { mode: 0o600 });
+  writeFileSync(path.join(dir, 'RESTORE.txt'), card, { mode: 0o600 });
+  writeFileSync(path.join(dir, 'SHA256SUMS'), checksumList(sealed), { mode: 0o600 });
   return { id, path: dir };
 }

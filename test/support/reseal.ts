@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { manifestDigest } from '../../electron/engine/manifest.js';
+import { checksumList, manifestDigest } from '../../electron/engine/manifest.js';
 import type { Manifest } from '../../shared/manifest.js';
 
 /**
@@ -18,5 +18,5 @@ export function resealArtifact(setDir: string, file: string): void {
   artifact.sha256 = createHash('sha256').update(readFileSync(path.join(setDir, file))).digest('hex');
   manifest.integrity.digest = manifestDigest(manifest);
   writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileSync(path.join(setDir, 'SHA256SUMS'), manifest.artifacts.map((a) => `${a.sha256}  ${a.file}\n`).join(''));
+  writeFileSync(path.join(setDir, 'SHA256SUMS'), checksumList(manifest));
 }

@@ -8,7 +8,7 @@ import type { ArchiveDetails } from '../../../shared/manifest.js';
 import { cancelled, LifeboatError } from '../errors.js';
 import { ByteLimit, HashTap } from '../pipeline.js';
 import type { ProgressMeter } from '../progress.js';
-import type { Listing } from './file-index.js';
+import type { EntryHeader, Listing } from './file-index.js';
 
 /** How an extraction treats links, and what it reports to. */
 export interface ExtractOptions {
@@ -22,8 +22,9 @@ export interface ExtractOptions {
   progress: ProgressMeter;
 }
 
-/** What an extraction found, the entries it refused (each named, with why), and the archive's own bytes. */
+/** What an extraction found, each entry's tar header, the entries it refused (each named, with why), and the archive's own bytes. */
 export interface Extracted extends Listing {
+  headers: Map<string, EntryHeader>;
   refused: string[];
   archive: { size: number; sha256: string };
 }
@@ -77,7 +78,7 @@ function ancestors(name: string): string[] {
  * nothing was refused; a link whose path already exists is refused.
  */
 export async function extract(archivePath: string, dest: string, details: ArchiveDetails, opts: ExtractOptions): Promise<Extracted> {
-  const got = { files: new Map<string, { size: number; sha256: string }>(), dirs: new Set<string>(), links: new Map<string, string>(), refused: [] as string[] };
+  const got = { files: new Map<string, { size: number; sha256: string }>(), dirs: new Set<string>(), links: new Map<string, string>(), headers: new Map<string, EntryHeader>(), refused: [] as string[] };
   // Each file's size and SHA-256, kept as its stream finishes: holding the streams themselves
   // until the end would grow memory with the number of files.
   const written = new Map<string, { size: number; sha256: string }>();
@@ -121,6 +122,8 @@ export async function extract(archivePath: string, dest: string, details: Archiv
         return false;
       }
       kinds.set(at, entry.type);
+      // Read here, before node-tar's unpacking adjusts a folder's mode for its own use.
+      got.headers.set(at, { size: entry.size, mtimeMs: entry.mtime?.getTime(), mode: entry.mode, uid: entry.uid, gid: entry.gid, uname: entry.uname || undefined, gname: entry.gname || undefined });
       for (const a of ancestors(at)) parents.add(a);
       if (kinds.size > recorded + 100) fail(new LifeboatError('UNSAFE_ARCHIVE', `it holds more than ${recorded + 100} entries, the manifest records ${recorded}; extraction stopped (at ${at})`, UNSAFE_HINT));
       if (entry.type === 'SymbolicLink') got.links.set(at, entry.linkpath ?? '');

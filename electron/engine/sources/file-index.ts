@@ -97,6 +97,55 @@ export interface Listing {
   links: Map<string, string>;
 }
 
+/** What an archive entry's tar header says besides its name and kind (pax records included). */
+export interface EntryHeader {
+  size?: number;
+  mtimeMs?: number;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  uname?: string;
+  gname?: string;
+}
+
+/** The largest id a tar header's 6-digit octal owner field holds; the backup's headers show larger ids as this. */
+const TAR_MAX_ID = 0o777777;
+
+/** A name as the backup puts it in a tar header's 32-byte owner field: none when it does not fit. */
+export const tarName = (name: string | undefined) => (name && Buffer.byteLength(name) < 32 ? name : undefined);
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+const time = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? 'none' : new Date(ms).toISOString());
+const owner = (uid: number | undefined, gid: number | undefined, user: string | undefined, group: string | undefined) => `${uid ?? '?'}:${gid ?? '?'}${user || group ? ` ${user ?? '?'}:${group ?? '?'}` : ''}`;
+
+/**
+ * Every index field an archive's tar headers also carry — modification time, permission bits,
+ * owner and group ids and names, and the size of a folder or link (0) — compared entry by entry;
+ * file sizes, hashes and link targets are `diffIndex`'s. The restore takes times, modes and
+ * owners from the index, so an index that disagrees with its archive would restore something the
+ * archive does not hold. Owner fields are compared where the index records them (older sets do
+ * not). Returns one line per entry that differs, naming the path and what differs.
+ */
+export function diffHeaders(entries: IndexEntry[], headers: Map<string, EntryHeader>): string[] {
+  const wrong: string[] = [];
+  for (const e of entries) {
+    const h = headers.get(e.path);
+    if (!h) continue; // a missing entry is diffIndex's to name
+    const problems: string[] = [];
+    if (e.type !== 'file' && h.size !== e.size) problems.push(`size ${h.size ?? 'none'}, indexed ${e.size}`);
+    // Within a millisecond: the index rounds a time to one, node-tar truncates the pax seconds it reads back.
+    if (!(Math.abs((h.mtimeMs ?? Number.NaN) - e.mtime) <= 1)) problems.push(`modified ${time(h.mtimeMs)}, indexed ${time(e.mtime)}`);
+    if (h.mode !== e.mode) problems.push(`mode ${h.mode === undefined ? 'none' : octal(h.mode)}, indexed ${octal(e.mode)}`);
+    const idOk = (got: number | undefined, want: number | undefined) => want === undefined || got === Math.min(want, TAR_MAX_ID);
+    const nameOk = (got: string | undefined, want: string | undefined) => want === undefined || got === tarName(want);
+    if (!idOk(h.uid, e.uid) || !idOk(h.gid, e.gid) || !nameOk(h.uname, e.user) || !nameOk(h.gname, e.group)) {
+      problems.push(`owner ${owner(h.uid, h.gid, h.uname, h.gname)}, indexed ${owner(e.uid, e.gid, e.user, e.group)}`);
+    }
+    if (problems.length) wrong.push(`${e.path} (${problems.join('; ')})`);
+  }
+  return wrong;
+}
+
 /**
  * Differences between an archive's listing and its index, each a list of paths an operator can
  * read. A missing file is also in `wrongContent` and a missing link in `wrongTarget`, so no

@@ -14,7 +14,7 @@ import { walk, type WalkEntry } from './walk.js';
 import { extract } from './archive-extract.js';
 import { proveListing } from './tree-compare.js';
 import { Accounts } from './ownership.js';
-import { firstFew, INDEX_FORMAT, readIndex, writeIndex, type IndexEntry, type Listing } from './file-index.js';
+import { diffHeaders, firstFew, INDEX_FORMAT, readIndex, tarName, writeIndex, type EntryHeader, type IndexEntry, type Listing } from './file-index.js';
 import type { CaptureContext, CheckContext, SourcePlugin, SourceEstimate } from './types.js';
 
 const noop = () => {};
@@ -23,8 +23,6 @@ const sizeOf = (l: Listing) => [...l.files.values()].reduce((sum, f) => sum + f.
 /** archiver passes extra fields straight to tar-stream: `linkname` for links, `pax` records, owners. */
 type TarEntry = EntryData & { linkname?: string; pax: Record<string, string>; uid: number; gid: number; uname?: string; gname?: string };
 
-/** A name for a tar header's 32-byte owner field, or none when it does not fit. */
-const tarName = (name: string | undefined) => (name && Buffer.byteLength(name) < 32 ? name : undefined);
 
 function changed(source: FilesSource, rel: string, why: string): LifeboatError {
   return new LifeboatError('SOURCE_CHANGED', `${rel} in source "${source.name}" (${source.path}) changed while it was being backed up: ${why}.`, `Pause the application that writes it, or exclude "${rel}" from source "${source.name}", then back up again.`);
@@ -195,9 +193,11 @@ async function checkArchive(ctx: CheckContext, artifact: Artifact, details: Arch
   const dest = await fs.mkdtemp(path.join(ctx.scratch, `${artifact.source}-extract-`));
   try {
     let listing: Listing | undefined;
+    let headers: Map<string, EntryHeader> | undefined;
     await timedCheck(checks, target, 'extracts safely', async () => {
       const got = await extract(path.join(ctx.setDir, artifact.file), dest, details, { links: 'record', signal: ctx.signal, progress: ctx.progress });
       listing = got;
+      headers = got.headers;
       if (got.refused.length) throw new Error(`refused ${got.refused.length} entries: ${firstFew(got.refused)}; nothing was written outside the scratch folder`);
       return `${got.files.size + got.dirs.size + got.links.size} entries extracted into a scratch folder, none refused; links recorded, not followed`;
     });
@@ -212,6 +212,13 @@ async function checkArchive(ctx: CheckContext, artifact: Artifact, details: Arch
     });
     if (!index) return;
     await proveListing(checks, target, index, l, 'the archive');
+    const entries = index;
+    const h = headers ?? new Map<string, EntryHeader>();
+    await timedCheck(checks, target, 'times, modes and owners match the index', async () => {
+      const wrong = diffHeaders(entries, h);
+      if (wrong.length) throw new Error(`${wrong.length} entries differ from the index: ${firstFew(wrong)}; a restore would give them the index's values`);
+      return `${entries.length} entries: modification times, modes${entries.some((e) => e.uid !== undefined) ? ', owners and groups' : ''} as indexed`;
+    });
   } finally {
     await fs.rm(dest, { recursive: true, force: true });
   }

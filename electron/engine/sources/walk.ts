@@ -150,5 +150,29 @@ export async function walk(root: string, globs: Globs, source: string, signal?: 
 
   const out: WalkEntry[] = [];
   await visit('', root, out);
+  // Walk order puts a folder before what it holds, so the first entry too deep is the shallowest.
+  const tooDeep = out.find((e) => tarDepth(e) > MAX_TAR_DEPTH);
+  if (tooDeep) throw deepRefusal(root, tooDeep, source);
   return out;
+}
+
+/**
+ * The most parts an archive entry's name may have: node-tar, which the drill and the restore
+ * extract with, refuses deeper entries (its `maxDepth`, 1,024 by default, a guard against
+ * archives that exhaust memory). Lifting it would not make deep trees restorable in practice:
+ * node-tar creates each folder component by component, so the time grows with the cube of the depth.
+ */
+export const MAX_TAR_DEPTH = 1024;
+
+/** Parts of an entry's name in the archive: a folder's name ends in `/`, which node-tar counts as one more. */
+const tarDepth = (e: WalkEntry) => e.path.split('/').length + (e.type === 'dir' ? 1 : 0);
+
+function deepRefusal(root: string, e: WalkEntry, source: string): LifeboatError {
+  const levels = e.path.split('/').length;
+  const what = e.type === 'dir' ? 'a folder' : e.type === 'file' ? 'a file' : 'a link';
+  return new LifeboatError(
+    'SOURCE_TOO_DEEP',
+    `${path.join(root, e.path)} is ${what} ${levels} levels below the folder of source "${source}"; a set holds folders at most ${MAX_TAR_DEPTH - 1} levels deep and files and links at most ${MAX_TAR_DEPTH}, the deepest entries the tar reader that drills and restores it accepts. Nothing was written.`,
+    `Exclude that folder (an exclude that matches a folder excludes all inside it), or make the deep part a source of its own whose folder lies lower, then back up again.`,
+  );
 }
