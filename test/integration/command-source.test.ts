@@ -261,7 +261,8 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     const source = env.sources[0] as Extract<(typeof env.sources)[number], { kind: 'command' }>;
     const refuse = "import sys; from catalog.models import Word; sys.exit('refusing: word 1 is back' if Word.objects.filter(pk=1).exists() else 0)";
     const restore = { argv: ['sh', '-c', `${PYTHON} manage.py loaddata --format=json - && exec ${PYTHON} manage.py shell -c "$0"`, refuse], cwd: site.dir };
-    await engine.call('env.save', { environment: { ...env, sources: [{ ...source, restore }] } });
+    // Another restore command on a protected environment is confirmed like any change of where a restore writes.
+    await engine.call('env.save', { environment: { ...env, sources: [{ ...source, restore }] }, confirm: 'prod' });
     const err = await failure(engine.call('restore.run', { env: 'prod', set: set.id, confirm: 'prod' }));
     expect(err.code).toBe('RESTORE_FAILED');
     expect(err.message).toContain('refusing: word 1 is back');
