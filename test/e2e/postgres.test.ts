@@ -27,10 +27,10 @@ describe('a PostgreSQL environment on the screens', () => {
     await page.getByRole('textbox', { name: /^Backup location/ }).fill(path.join(root, 'backups'));
     await page.getByRole('button', { name: '+ PostgreSQL database' }).click();
     await page.getByRole('button', { name: 'Remove source db' }).click();
-    await page.getByRole('textbox', { name: 'Database', exact: true }).fill(db);
-    await page.getByRole('textbox', { name: 'User', exact: true }).fill(PG_USER);
+    await page.getByRole('textbox', { name: /^Database(?! file)/ }).fill(db);
+    await page.getByRole('textbox', { name: /^User\b/ }).fill(PG_USER);
     await page.getByRole('textbox', { name: /^Host or socket folder/ }).fill(pg.socketDir);
-    await page.getByRole('textbox', { name: 'Port', exact: true }).fill(String(pg.port));
+    await page.getByRole('textbox', { name: /^Port\b/ }).fill(String(pg.port));
     await page.getByRole('textbox', { name: /^Password from the variable/ }).fill(PG_PASSWORD_ENV);
     await page.getByText(/^✔ Server reached, programs found/).waitFor();
     await page.getByText('No problems found.').waitFor();

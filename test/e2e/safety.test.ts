@@ -130,7 +130,7 @@ describe('screens that will not let an operator destroy the wrong thing', () => 
     await page.getByRole('textbox', { name: /^Backup location/ }).fill(path.join(root, 'a-file', 'sets'));
     await page.getByRole('textbox', { name: 'Database file' }).fill(path.join(root, 'live', 'notes.txt'));
     await page.getByRole('button', { name: '+ Folder' }).click();
-    await page.getByRole('textbox', { name: 'Folder', exact: true }).fill(path.join(root, 'live', 'assets'));
+    await page.getByRole('textbox', { name: /^Folder(?! of)/ }).fill(path.join(root, 'live', 'assets'));
     await page.getByRole('textbox', { name: /^Include/ }).fill('**/*.png');
     await page.getByRole('button', { name: '+ SQLite database' }).click();
     await page.getByRole('textbox', { name: 'Database file' }).nth(1).fill('data/app.db');
