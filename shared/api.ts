@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ActivityAction, ActivityOutcome } from './activity.js';
 import { Environment, Protection, Retention } from './environment.js';
 import { DrillReport } from './drill.js';
 import { Progress } from './progress.js';
@@ -84,9 +85,9 @@ export const ActivityEntry = z.object({
   id: z.number().int(),
   at: z.string(),
   env: z.string().nullable(),
-  action: z.string(),
+  action: ActivityAction,
   door: z.string(),
-  outcome: z.enum(['success', 'failed', 'refused', 'cancelled']),
+  outcome: ActivityOutcome,
   summary: z.string(),
 });
 export type ActivityEntry = z.infer<typeof ActivityEntry>;

@@ -10,6 +10,7 @@ import { Catalog } from './catalog.js';
 import { runDrill } from './drill.js';
 import { parseEnvironment, parseForSaving } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
+import { loggedOutcome } from '../../shared/outcome.js';
 import { readManifest } from './manifest.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
 import { recoverInterruptedRestores, runRestore } from './restore.js';
@@ -262,7 +263,7 @@ export class Engine {
       requireConfirmation(before, confirm, this.catalog, { what: `this save ${sentenceList(changes)}, which needs its name typed to confirm`, command: 'lifeboat env import FILE', unchanged: 'Nothing was saved.' });
     } catch (err) {
       const shape = toErrorShape(err);
-      this.catalog.addActivity({ env: key, action: 'env.save', door: this.door, outcome: 'refused', summary: shape.message, detail: shape });
+      this.catalog.addActivity({ env: key, action: 'env.save', door: this.door, outcome: loggedOutcome(shape.code), summary: shape.message, detail: shape });
       throw err;
     }
   }
@@ -391,7 +392,7 @@ export class Engine {
         };
       } catch (err) {
         const shape = toErrorShape(err);
-        const outcome = shape.code === 'LOCKED' ? 'refused' : shape.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        const outcome = loggedOutcome(shape.code);
         // A job given up on was logged when its call ended.
         if (!currentJob()?.abandoned) this.catalog.addActivity({ env: key, action: 'backup', door: this.door, outcome, summary: shape.message, detail: shape });
         throw err;
@@ -412,7 +413,7 @@ export class Engine {
       } catch (err) {
         // A drill that could not run to its report (cancelled, stalled, no such set) is logged too.
         const shape = toErrorShape(err);
-        const outcome = shape.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        const outcome = loggedOutcome(shape.code);
         if (!currentJob()?.abandoned) this.catalog.addActivity({ env: key, action: 'drill', door: this.door, outcome, summary: `Drill of ${set ?? 'the newest set'}: ${shape.message}`, detail: shape });
         throw err;
       }
@@ -459,8 +460,7 @@ export class Engine {
       } catch (err) {
         await this.syncSets(env).catch(() => undefined);
         const shape = toErrorShape(err);
-        const refused = ['LOCKED', 'IN_USE', 'CONFIRMATION_REQUIRED', 'SET_FAILED_DRILL', 'NOT_ENOUGH_SPACE', 'TARGET_NOT_EMPTY'].includes(shape.code);
-        const outcome = refused ? 'refused' : shape.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        const outcome = loggedOutcome(shape.code);
         if (!currentJob()?.abandoned) this.catalog.addActivity({ env: key, action: 'restore', door: this.door, outcome, summary: `${what}: ${shape.message}`, detail: shape });
         throw err;
       }

@@ -7,6 +7,7 @@ import type { Catalog } from './catalog.js';
 import { requireConfirmation } from './confirmation.js';
 import { refuseOverlap } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
+import { loggedOutcome } from '../../shared/outcome.js';
 import { acquireLock } from './lock.js';
 import { readManifest } from './manifest.js';
 import { pinFile, pinnedIn } from './pins.js';
@@ -110,9 +111,8 @@ export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRu
     }
   } catch (err) {
     const shape = toErrorShape(err);
-    const refused = ['LOCKED', 'CONFIRMATION_REQUIRED', 'LOCATION_UNREADABLE', 'SET_UNREADABLE'].includes(shape.code);
     const done = deleted.length ? ` (after deleting ${deleted.map((x) => x.id).join(', ')})` : '';
-    opts.catalog.addActivity({ env: key, action: 'prune', door: opts.door, outcome: refused ? 'refused' : 'failed', summary: `${shape.message}${done}`, detail: { error: shape, deleted: deleted.map((x) => x.id) } });
+    opts.catalog.addActivity({ env: key, action: 'prune', door: opts.door, outcome: loggedOutcome(shape.code), summary: `${shape.message}${done}`, detail: { error: shape, deleted: deleted.map((x) => x.id) } });
     if (deleted.length && err instanceof LifeboatError) throw new LifeboatError(err.code, `${err.message} ${deleted.length} sets were deleted before: ${deleted.map((x) => x.id).join(', ')}.`, err.hint);
     throw err;
   }
@@ -152,8 +152,7 @@ export async function deleteSet(env: Environment, setId: string, opts: RemovalOp
     }
   } catch (err) {
     const shape = toErrorShape(err);
-    const refused = ['LOCKED', 'CONFIRMATION_REQUIRED', 'SET_PINNED'].includes(shape.code);
-    opts.catalog.addActivity({ env: key, action: 'delete', door: opts.door, outcome: refused ? 'refused' : 'failed', summary: `Delete of ${setId}: ${shape.message}`, detail: shape });
+    opts.catalog.addActivity({ env: key, action: 'delete', door: opts.door, outcome: loggedOutcome(shape.code), summary: `Delete of ${setId}: ${shape.message}`, detail: shape });
     throw err;
   }
 }
