@@ -2,7 +2,7 @@ import { environmentKey, type Environment } from '../../shared/environment.js';
 import { PRE_RESTORE_LABEL } from '../../shared/retention.js';
 import type { DueJob, DueStep, RunDueResult } from '../../shared/schedule.js';
 import type { Catalog } from './catalog.js';
-import type { Engine } from './engine.js';
+import type { EngineCore } from './handlers/types.js';
 import { toErrorShape } from './errors.js';
 import { loggedOutcome } from '../../shared/outcome.js';
 import type { ActivityAction } from '../../shared/activity.js';
@@ -14,7 +14,7 @@ import { span } from './monitoring.js';
 export const SCHEDULE_ACTION = 'schedule.run' satisfies ActivityAction;
 
 /** What a scheduled run needs of the engine: its catalog, its door and its calls (so every step is logged and told). */
-export type DueRunner = Pick<Engine, 'catalog' | 'door' | 'home' | 'call'>;
+export type DueRunner = Pick<EngineCore, 'catalog' | 'door' | 'home' | 'call'>;
 
 function failedStep(kind: DueStep['kind'], err: unknown): DueStep {
   const error = toErrorShape(err);
