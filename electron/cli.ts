@@ -2,7 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { EXIT_CODES, errorClass, type ErrorShape } from '../shared/errors.js';
+import { EXIT_CODES, type ErrorShape } from '../shared/errors.js';
+import { exitCodeOf } from '../shared/outcome.js';
 import { count, formatBytes, formatDuration, formatOwnership } from '../shared/format.js';
 import type { MethodName, ResultOf } from '../shared/api.js';
 import type { Progress } from '../shared/progress.js';
@@ -110,7 +111,7 @@ function report(shape: ErrorShape, opts: Common): void {
   if (opts.json) out(JSON.stringify({ error: shape }, null, 2));
   err(`Error: ${shape.message}`);
   err(`Hint: ${shape.hint}`);
-  process.exitCode = EXIT_CODES[errorClass(shape.code)];
+  process.exitCode = exitCodeOf(shape.code);
 }
 
 function drawProgress(p: Progress): void {

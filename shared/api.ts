@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { ActivityAction, ActivityOutcome } from './activity.js';
 import { Environment, Protection, Retention } from './environment.js';
 import { DrillReport } from './drill.js';
-import { Progress } from './progress.js';
+import { ChangedEvent, ProgressEvent } from './events.js';
 import { FolderCheck, RestorePreflight, RestorePreview, RestoreResult } from './restore.js';
 import { DeleteResult, PruneResult } from './retention.js';
 import { Health, StatusResult } from './status.js';
@@ -84,9 +85,9 @@ export const ActivityEntry = z.object({
   id: z.number().int(),
   at: z.string(),
   env: z.string().nullable(),
-  action: z.string(),
+  action: ActivityAction,
   door: z.string(),
-  outcome: z.enum(['success', 'failed', 'refused', 'cancelled']),
+  outcome: ActivityOutcome,
   summary: z.string(),
 });
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
@@ -182,7 +183,8 @@ export type MethodName = keyof Api;
 export type ArgsOf<M extends MethodName> = z.input<Api[M]['args']>;
 export type ResultOf<M extends MethodName> = z.infer<Api[M]['result']>;
 
-/** Events the engine pushes to a door while work runs. */
+/** Events a door pushes to the renderer while work runs, by their `type`. */
 export const events = {
-  progress: Progress,
+  progress: ProgressEvent,
+  changed: ChangedEvent,
 } as const;

@@ -1,6 +1,6 @@
 import type { ErrorShape } from './errors.js';
 import type { ArgsOf, MethodName, ResultOf } from './api.js';
-import type { Progress } from './progress.js';
+import type { BridgeEvent } from './events.js';
 
 /**
  * How the renderer reaches the engine, whatever the door: the Electron preload and the web host's
@@ -19,11 +19,8 @@ export type LifeboatMethods = {
   [M in MethodName]: (args: ArgsOf<M>, options?: CallOptions) => Promise<Outcome<ResultOf<M>>>;
 };
 
-/** Pushed by the door while work runs. */
-export type BridgeEvent =
-  | { type: 'progress'; job: string; progress: Progress }
-  /** Something changed that screens may show (a backup sealed by a schedule, say); `env` is its key. */
-  | { type: 'changed'; env: string | null };
+/** Pushed by the door while work runs: the schema is shared/events.ts's. */
+export type { BridgeEvent };
 
 export interface LifeboatBridge {
   /** Which door this is: the app (Electron) or the web host. */

@@ -5,6 +5,7 @@ import { Environment, environmentKey } from '../../shared/environment.js';
 import type { Manifest } from '../../shared/manifest.js';
 import type { DrillReport } from '../../shared/drill.js';
 import type { ActivityEntry, SetSummary } from '../../shared/api.js';
+import type { ActivityAction } from '../../shared/activity.js';
 import { LifeboatError } from './errors.js';
 
 /** Numbered migrations; `PRAGMA user_version` is the number applied. Append, never edit. */
@@ -152,7 +153,7 @@ export class Catalog {
   }
 
   /** The newest activity entry of one action for an environment, with its detail. */
-  latestActivity(envKey: string, action: string): { at: string; outcome: ActivityEntry['outcome']; summary: string; detail: unknown } | null {
+  latestActivity(envKey: string, action: ActivityAction): { at: string; outcome: ActivityEntry['outcome']; summary: string; detail: unknown } | null {
     const r = this.db.prepare('SELECT at, outcome, summary, detail FROM activity WHERE env = ? AND action = ? ORDER BY id DESC LIMIT 1').get(envKey, action) as { at: string; outcome: ActivityEntry['outcome']; summary: string; detail: string | null } | undefined;
     return r ? { at: r.at, outcome: r.outcome, summary: r.summary, detail: r.detail === null ? null : JSON.parse(r.detail) } : null;
   }

@@ -1,4 +1,4 @@
-import { errorClass, type ErrorCode, type ErrorShape } from '../../shared/errors.js';
+import { type ErrorCode, type ErrorShape } from '../../shared/errors.js';
 import { currentJob } from './watchdog.js';
 
 /** The engine's one error type: every failure an operator can meet is one of these. */
@@ -25,10 +25,6 @@ export function toErrorShape(err: unknown): ErrorShape {
   if (err instanceof LifeboatError) return err.toShape();
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'INTERNAL', message: `Unexpected error: ${message}`, hint: 'Nothing was sealed. Run the command again; if it repeats, report it with the activity log.' };
-}
-
-export function exitClassOf(err: unknown) {
-  return errorClass(toErrorShape(err).code);
 }
 
 /** A path as a message shows it: a very long one cut, with its length, so the message stays readable. */

@@ -3,10 +3,12 @@ import type { MethodName } from '../../shared/api.js';
 import { formatDuration } from '../../shared/format.js';
 import type { Catalog } from './catalog.js';
 import { cancelled, LifeboatError } from './errors.js';
+import { loggedOutcome } from '../../shared/outcome.js';
+import type { ActivityAction } from '../../shared/activity.js';
 import { JobWatch, type Whereabouts } from './watchdog.js';
 
 /** The calls watched for stalls, with the word the activity log and the messages use for them. */
-const WATCHED: Partial<Record<MethodName, 'backup' | 'drill' | 'restore' | 'prune'>> = {
+const WATCHED: Partial<Record<MethodName, ActivityAction & ('backup' | 'drill' | 'restore' | 'prune')>> = {
   'backup.run': 'backup',
   'drill.run': 'drill',
   'restore.run': 'restore',
@@ -88,7 +90,7 @@ export class Jobs {
   }
 
   /** The error a given-up job ends with, logged here since its own code has not returned to log it. */
-  private abandonedError(action: string | undefined, env: Environment | undefined, stall: Error | null, graceMs: number): LifeboatError {
+  private abandonedError(action: ActivityAction | undefined, env: Environment | undefined, stall: Error | null, graceMs: number): LifeboatError {
     const why = stall instanceof LifeboatError ? stall : cancelled();
     const check = stall ? why.hint : `Check that ${env ? `the backup location ${env.location} and the sources` : 'the backup location and the sources'} answer (a network share that hangs, a failing or sleeping disk).`;
     const err = new LifeboatError(
@@ -97,7 +99,7 @@ export class Jobs {
       `${check} The environment stays locked until that read returns; then its half-done work is removed, or the next run removes it.`,
     );
     if (action) {
-      this.catalog.addActivity({ env: env ? environmentKey(env) : null, action, door: this.door, outcome: why.code === 'CANCELLED' ? 'cancelled' : 'failed', summary: err.message, detail: err.toShape() });
+      this.catalog.addActivity({ env: env ? environmentKey(env) : null, action, door: this.door, outcome: loggedOutcome(why.code), summary: err.message, detail: err.toShape() });
     }
     return err;
   }

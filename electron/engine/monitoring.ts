@@ -105,7 +105,8 @@ export function assess(input: MonitorInput): EnvironmentStatus {
   }
 
   const attempt = input.lastAttempt;
-  if (attempt?.outcome === 'failed' && (!newest || Date.parse(attempt.at) >= Date.parse(newest.finishedAt))) {
+  // A refused backup (a location gone, a lock held) made no set either; only a cancel was the operator's choice.
+  if ((attempt?.outcome === 'failed' || attempt?.outcome === 'refused') && (!newest || Date.parse(attempt.at) >= Date.parse(newest.finishedAt))) {
     alerts.push({ code: 'LAST_BACKUP_FAILED', severity: 'fail', message: `The last backup failed (${utc(attempt.at)}): ${attempt.summary}`, hint: `Fix what the message names, then back up again (${cmd}); the activity log has the details.` });
   }
 

@@ -7,6 +7,7 @@ import type { Catalog } from './catalog.js';
 import { requireConfirmation } from './confirmation.js';
 import { refuseOverlap } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
+import type { ActivityNote } from './handlers/types.js';
 import { acquireLock } from './lock.js';
 import { readManifest } from './manifest.js';
 import { pinFile, pinnedIn } from './pins.js';
@@ -20,6 +21,13 @@ export interface RemovalOptions {
   door: string;
   /** The typed confirmation (see confirmation.ts): needed to delete anything of a protected environment. */
   confirm?: string;
+}
+
+export interface PruneOptions extends RemovalOptions {
+  dryRun: boolean;
+  now?: Date;
+  /** Where a real prune's activity entry is described (the dispatch writes it); dry runs change nothing and are not logged. */
+  log?: ActivityNote;
 }
 
 async function isPinned(folder: string, setId: string): Promise<boolean> {
@@ -73,9 +81,9 @@ function summarize(env: Environment, decisions: RetentionDecision[], dryRun: boo
 /**
  * Applies the environment's retention policy. A dry run reads and decides exactly as a real prune
  * does, and deletes nothing; a real prune holds the environment's lock, decides on what it lists
- * under that lock, and deletes oldest first. Logged (dry runs are not: they change nothing).
+ * under that lock, and deletes oldest first. Logged through `log` (dry runs are not: they change nothing).
  */
-export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRun: boolean; now?: Date }): Promise<PruneResult> {
+export async function pruneSets(env: Environment, opts: PruneOptions): Promise<PruneResult> {
   const key = environmentKey(env);
   const now = opts.now ?? new Date();
   if (!env.retention) {
@@ -88,6 +96,7 @@ export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRu
     return { env: key, dryRun: true, policy: true, summary: summarize(env, decisions, true, []), decisions, deleted: [], cleaned: [] };
   }
   const deleted: DeletedSet[] = [];
+  opts.log?.about(key, 'prune');
   try {
     requireConfirmation(env, opts.confirm, opts.catalog, { what: 'a prune needs its name typed to confirm', unchanged: 'Nothing was deleted.' });
     await refuseOverlap(env); // the lock file goes into the location
@@ -103,16 +112,16 @@ export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRu
         opts.catalog.removeSet(d.id);
       }
       const summary = summarize(env, decisions, false, deleted);
-      opts.catalog.addActivity({ env: key, action: 'prune', door: opts.door, outcome: 'success', summary, detail: { deleted: deleted.map((x) => x.id), cleaned } });
+      opts.log?.done(summary, { detail: { deleted: deleted.map((x) => x.id), cleaned } });
       return { env: key, dryRun: false, policy: true, summary, decisions, deleted, cleaned };
     } finally {
       await lock.release();
     }
   } catch (err) {
     const shape = toErrorShape(err);
-    const refused = ['LOCKED', 'CONFIRMATION_REQUIRED', 'LOCATION_UNREADABLE', 'SET_UNREADABLE'].includes(shape.code);
     const done = deleted.length ? ` (after deleting ${deleted.map((x) => x.id).join(', ')})` : '';
-    opts.catalog.addActivity({ env: key, action: 'prune', door: opts.door, outcome: refused ? 'refused' : 'failed', summary: `${shape.message}${done}`, detail: { error: shape, deleted: deleted.map((x) => x.id) } });
+    // Logged with the error as it was, and what had been deleted before it.
+    opts.log?.about(key, 'prune', () => ({ summary: `${shape.message}${done}`, detail: { error: shape, deleted: deleted.map((x) => x.id) } }));
     if (deleted.length && err instanceof LifeboatError) throw new LifeboatError(err.code, `${err.message} ${deleted.length} sets were deleted before: ${deleted.map((x) => x.id).join(', ')}.`, err.hint);
     throw err;
   }
@@ -120,40 +129,32 @@ export async function pruneSets(env: Environment, opts: RemovalOptions & { dryRu
 
 /**
  * Deletes one set the operator chose, in the folder it is recorded in: the current location, or
- * one the environment had before. A pinned set is refused; the deletion is logged either way.
+ * one the environment had before. A pinned set is refused; the caller logs the deletion either way.
  */
 export async function deleteSet(env: Environment, setId: string, opts: RemovalOptions): Promise<DeleteResult> {
   const key = environmentKey(env);
+  if (!SET_ID_PATTERN.test(setId) || !isSetOf(setId, env.app, env.name)) {
+    throw new LifeboatError('UNKNOWN_SET', `"${setId}" is not a set id of ${key}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+  }
+  const dir = opts.catalog.sets(key).find((s) => s.id === setId)?.path ?? path.join(env.location, setId);
+  const folder = path.dirname(dir);
+  if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
+    throw new LifeboatError('UNKNOWN_SET', `There is no set ${setId} in ${folder}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+  }
+  const refusePinned = async () => {
+    if (await isPinned(folder, setId)) throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
+  };
+  await refusePinned();
+  requireConfirmation(env, opts.confirm, opts.catalog, { what: 'deleting a set needs its name typed to confirm', unchanged: 'Nothing was deleted.' });
+  await refuseOverlap(env);
+  const lock = await acquireLock(folder, key, { operation: 'delete', door: opts.door });
   try {
-    if (!SET_ID_PATTERN.test(setId) || !isSetOf(setId, env.app, env.name)) {
-      throw new LifeboatError('UNKNOWN_SET', `"${setId}" is not a set id of ${key}.`, `List the sets with: lifeboat list --env ${env.name}.`);
-    }
-    const dir = opts.catalog.sets(key).find((s) => s.id === setId)?.path ?? path.join(env.location, setId);
-    const folder = path.dirname(dir);
-    if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
-      throw new LifeboatError('UNKNOWN_SET', `There is no set ${setId} in ${folder}.`, `List the sets with: lifeboat list --env ${env.name}.`);
-    }
-    const refusePinned = async () => {
-      if (await isPinned(folder, setId)) throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
-    };
     await refusePinned();
-    requireConfirmation(env, opts.confirm, opts.catalog, { what: 'deleting a set needs its name typed to confirm', unchanged: 'Nothing was deleted.' });
-    await refuseOverlap(env);
-    const lock = await acquireLock(folder, key, { operation: 'delete', door: opts.door });
-    try {
-      await refusePinned();
-      const cleaned = await cleanDeletions(folder, env.app, env.name);
-      const deleted = await removeSetFolder(folder, setId);
-      opts.catalog.removeSet(setId);
-      opts.catalog.addActivity({ env: key, action: 'delete', door: opts.door, outcome: 'success', summary: `Deleted ${setId} (${formatBytes(deleted.sizeBytes)})`, detail: { deleted, cleaned } });
-      return { env: key, deleted, cleaned };
-    } finally {
-      await lock.release();
-    }
-  } catch (err) {
-    const shape = toErrorShape(err);
-    const refused = ['LOCKED', 'CONFIRMATION_REQUIRED', 'SET_PINNED'].includes(shape.code);
-    opts.catalog.addActivity({ env: key, action: 'delete', door: opts.door, outcome: refused ? 'refused' : 'failed', summary: `Delete of ${setId}: ${shape.message}`, detail: shape });
-    throw err;
+    const cleaned = await cleanDeletions(folder, env.app, env.name);
+    const deleted = await removeSetFolder(folder, setId);
+    opts.catalog.removeSet(setId);
+    return { env: key, deleted, cleaned };
+  } finally {
+    await lock.release();
   }
 }

@@ -2,22 +2,23 @@ import { environmentKey, type Environment } from '../../shared/environment.js';
 import { PRE_RESTORE_LABEL } from '../../shared/retention.js';
 import type { DueJob, DueStep, RunDueResult } from '../../shared/schedule.js';
 import type { Catalog } from './catalog.js';
-import type { Engine } from './engine.js';
+import type { EngineCore } from './handlers/types.js';
 import { toErrorShape } from './errors.js';
+import { loggedOutcome } from '../../shared/outcome.js';
+import type { ActivityAction } from '../../shared/activity.js';
 import { acquireLock } from './lock.js';
 import { dueSlot, MISSED_CAP, nextSlot, type DueSlot } from './schedule.js';
 import { span } from './monitoring.js';
 
 /** The activity-log action that records which slot of an environment was handled. */
-export const SCHEDULE_ACTION = 'schedule.run';
+export const SCHEDULE_ACTION = 'schedule.run' satisfies ActivityAction;
 
 /** What a scheduled run needs of the engine: its catalog, its door and its calls (so every step is logged and told). */
-export type DueRunner = Pick<Engine, 'catalog' | 'door' | 'home' | 'call'>;
+export type DueRunner = Pick<EngineCore, 'catalog' | 'door' | 'home' | 'call'>;
 
 function failedStep(kind: DueStep['kind'], err: unknown): DueStep {
   const error = toErrorShape(err);
-  const outcome = error.code === 'LOCKED' || error.code === 'CONFIRMATION_REQUIRED' || error.code.endsWith('_UNREADABLE') ? 'refused' : error.code === 'CANCELLED' ? 'cancelled' : 'failed';
-  return { kind, outcome, setId: null, summary: error.message, error };
+  return { kind, outcome: loggedOutcome(error.code), setId: null, summary: error.message, error };
 }
 
 /** Where the schedule stands for an environment: the later of the last slot handled and the last successful backup. */

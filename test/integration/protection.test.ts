@@ -180,5 +180,8 @@ describe('a location that changed in the environment is a new location', () => {
     expect(refused.code).toBe('LOCATION_UNREADABLE');
     expect(refused.message).toContain('though 1 set was recorded there');
     expect(existsSync(moved)).toBe(false);
+    // Refused, as the CLI's exit code (3) says: logged so, not as a failed backup.
+    const [entry] = await engine.call('activity.list', { env: 'prod', limit: 1 });
+    expect(entry).toMatchObject({ action: 'backup', outcome: 'refused', summary: refused.message });
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { RunDueResult, TimerResult } from '../../shared/schedule.js';
@@ -103,6 +103,19 @@ describe('run-due with a fake clock', () => {
     const again = await runCli(['run-due', '--now', iso(now + 5 * MIN)], home);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Nothing was due.');
+  });
+  it('a backup that cannot read its source is a failed step, as its activity entry says, not a refusal (exit 1)', async () => {
+    const { root, home, started } = await environments({ prod: { schedule: { at: 'hourly', timezone: 'UTC' } } });
+    const db = path.join(root, 'live', 'shop.db');
+    rmSync(db);
+    symlinkSync(db, db); // a loop of links: SOURCE_UNREADABLE, whoever runs it
+    const now = started - (started % HOUR) + HOUR + MIN;
+    const r = await runCli(['run-due', '--now', iso(now), '--json'], home);
+    const [job] = RunDueResult.parse(jsonOf(r)).ran;
+    expect(job!.steps[0]).toMatchObject({ kind: 'backup', outcome: 'failed', error: { code: 'SOURCE_UNREADABLE' } });
+    expect(r.code).toBe(1);
+    const [backup] = jsonOf<{ action: string; outcome: string }[]>(await runCli(['activity', '--json', '--limit', '50'], home)).filter((a) => a.action === 'backup');
+    expect(backup).toMatchObject({ action: 'backup', outcome: 'failed' });
   });
 });
 

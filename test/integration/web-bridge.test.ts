@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { api } from '../../shared/api.js';
-import type { BridgeEvent } from '../../shared/bridge.js';
+import { BridgeEvent } from '../../shared/events.js';
 import { createWebBridge, type WebBridgePage } from '../../renderer/src/lib/web-bridge.js';
 import { makeLiveData } from '../support/data.js';
 import { demoEnvironment } from '../support/engine.js';
@@ -77,6 +77,12 @@ describe('the web bridge against a real `lifeboat serve`', () => {
     const progress = events.filter((e) => e.type === 'progress');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((e) => e.type === 'progress' && e.job === 'backup-1' && e.progress.operation === 'backup')).toBe(true);
+    // A drill and a restore test push theirs too; every event on the stream is one the contract declares.
+    expect((await bridge.methods['drill.run']({ env: 'prod', set: run.result.id }, { job: 'drill-1' })).ok).toBe(true);
+    const restored = await bridge.methods['restore.run']({ env: 'prod', set: run.result.id, to: path.join(root, 'restored') }, { job: 'restore-1' });
+    if (!restored.ok) throw new Error(`${restored.error.message} ${restored.error.hint}`);
+    await expect.poll(() => new Set(events.flatMap((e) => (e.type === 'progress' ? [e.progress.operation] : [])))).toEqual(new Set(['backup', 'drill', 'restore']));
+    for (const e of events) expect(BridgeEvent.safeParse(e).error?.issues ?? []).toEqual([]);
     off();
 
     await host.stop();

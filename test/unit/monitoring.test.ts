@@ -87,6 +87,10 @@ describe('monitoring', () => {
     const attempt = { at: '2026-11-22T11:00:00Z', outcome: 'failed', summary: 'Disk full while writing /srv/backups.' };
     const failed = assess(input({ sets: sets([1, 1]), lastAttempt: attempt }));
     expect(failed.alerts).toEqual([expect.objectContaining({ code: 'LAST_BACKUP_FAILED', severity: 'fail', message: 'The last backup failed (2026-11-22 11:00 UTC): Disk full while writing /srv/backups.' })]);
+    // A refused backup made no set either (a location gone, a lock held): it alerts the same; a cancel does not.
+    const refused = { at: '2026-11-22T11:00:00Z', outcome: 'refused', summary: 'The backup location /srv/backups cannot be listed (ENOENT).' };
+    expect(codes(assess(input({ sets: sets([1, 1]), lastAttempt: refused })))).toEqual(['LAST_BACKUP_FAILED']);
+    expect(codes(assess(input({ sets: sets([1, 1]), lastAttempt: { ...refused, outcome: 'cancelled' } })))).toEqual([]);
     // A success after the failure clears it.
     expect(codes(assess(input({ sets: sets([1, 1], undefined, 0.5), lastAttempt: { ...attempt, at: '2026-11-22T10:00:00Z' } })))).toEqual([]);
   });
