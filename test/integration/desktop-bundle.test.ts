@@ -21,4 +21,9 @@ describe("the desktop app's CommonJS bundle", () => {
     // The app sets how its timer starts it (main.ts); the engine alone knows of no command line.
     expect(JSON.parse(run.stdout)).toEqual({ runDue: null });
   });
+
+  it('builds with no warning at all: `npm run build:app` (esbuild at --log-level=warning) prints nothing', () => {
+    const run = spawnSync('npm', ['run', '--silent', 'build:app'], { cwd: ROOT, encoding: 'utf8' });
+    expect({ status: run.status, output: `${run.stdout}${run.stderr}` }).toEqual({ status: 0, output: '' });
+  });
 });
