@@ -11,7 +11,7 @@ import { LifeboatError } from './errors.js';
 import { readManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { pluginOf, restorerOf } from './sources/index.js';
-import type { RestoreContext, RestoreDestination } from './sources/types.js';
+import type { RestoreContext, RestoreDestination } from './sources/common/types.js';
 
 export interface RestoreTarget {
   source: Source;

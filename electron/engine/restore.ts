@@ -15,8 +15,8 @@ import { ProgressMeter } from './progress.js';
 import { RestoreJournal, type Journal, type JournalSource } from './restore-journal.js';
 import { contextOf, DESTINATION_APART_CHECK, destinationOf, planRestore, RESTORE_DRILL_CHECK, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';
 import { restorerOf } from './sources/index.js';
-import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/types.js';
-import type { OwnerPlan } from './sources/ownership.js';
+import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/common/types.js';
+import type { OwnerPlan } from './sources/common/ownership.js';
 import type { Artifact } from '../../shared/manifest.js';
 
 export interface RestoreOptions {

@@ -8,7 +8,7 @@ import type { Manifest } from '../../shared/manifest.js';
 import type { ActivityEntry } from '../../shared/api.js';
 import { createWebBridge } from '../../renderer/src/lib/web-bridge.js';
 import { manifestDigest } from '../../electron/engine/manifest.js';
-import { extract } from '../../electron/engine/sources/archive-extract.js';
+import { extract } from '../../electron/engine/sources/files/archive-extract.js';
 import { ProgressMeter } from '../../electron/engine/progress.js';
 import { makeLiveData, treeFingerprint } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';

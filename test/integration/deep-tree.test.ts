@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { walk } from '../../electron/engine/sources/walk.js';
+import { walk } from '../../electron/engine/sources/files/walk.js';
 import { useEngines } from '../support/engine.js';
 import { failure, useTempDirs } from '../support/tools.js';
 

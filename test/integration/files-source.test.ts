@@ -4,8 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { filesPlugin } from '../../electron/engine/sources/files.js';
-import { Selection } from '../../electron/engine/sources/walk.js';
+import { filesPlugin } from '../../electron/engine/sources/files/files.js';
+import { Selection } from '../../electron/engine/sources/files/walk.js';
 import { ProgressMeter } from '../../electron/engine/progress.js';
 import { FilesSource } from '../../shared/environment.js';
 import { Artifact } from '../../shared/manifest.js';
@@ -314,7 +314,7 @@ describe('files source: inspect', () => {
       result = await failure(filesPlugin.inspect(source(root), new AbortController().signal));
     } else {
       const probe = path.join(base, 'probe.mts'); // .mts: the temp folder has no package.json saying "module"
-      const plugin = path.resolve('electron/engine/sources/files.ts');
+      const plugin = path.resolve('electron/engine/sources/files/files.ts');
       await fs.writeFile(probe, `import { filesPlugin } from ${JSON.stringify(plugin)};
 const source = { kind: 'files' as const, name: 'assets', path: process.argv[2] ?? '', include: ['**/*'], exclude: [] };
 try {

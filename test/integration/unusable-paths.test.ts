@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filesPlugin } from '../../electron/engine/sources/files.js';
-import { sqlitePlugin } from '../../electron/engine/sources/sqlite.js';
+import { filesPlugin } from '../../electron/engine/sources/files/files.js';
+import { sqlitePlugin } from '../../electron/engine/sources/sqlite/sqlite.js';
 import { FilesSource, SqliteSource } from '../../shared/environment.js';
 import { makeLiveData } from '../support/data.js';
 import { demoEnvironment } from '../support/engine.js';

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseEnvironment } from '../../electron/engine/environment-file.js';
 import { LifeboatError } from '../../electron/engine/errors.js';
-import { readFixture } from '../../electron/engine/sources/django-fixture.js';
-import { majorOf } from '../../electron/engine/sources/postgres-client.js';
+import { readFixture } from '../../electron/engine/sources/command/django-fixture.js';
+import { majorOf } from '../../electron/engine/sources/postgres/postgres-client.js';
 
 function problemsOf(sources: unknown[]): string[] {
   try {

@@ -1,13 +1,13 @@
 import type { Source, SourceKind } from '../../../shared/environment.js';
-import { filesPlugin } from './files.js';
-import { sqlitePlugin } from './sqlite.js';
-import { sqliteRestore } from './sqlite-restore.js';
-import { filesRestore } from './files-restore.js';
-import { postgresPlugin } from './postgres.js';
-import { postgresRestore } from './postgres-restore.js';
-import { commandPlugin } from './command.js';
-import { commandRestore } from './command-restore.js';
-import type { RestorePlugin, SourcePlugin } from './types.js';
+import { filesPlugin } from './files/files.js';
+import { sqlitePlugin } from './sqlite/sqlite.js';
+import { sqliteRestore } from './sqlite/sqlite-restore.js';
+import { filesRestore } from './files/files-restore.js';
+import { postgresPlugin } from './postgres/postgres.js';
+import { postgresRestore } from './postgres/postgres-restore.js';
+import { commandPlugin } from './command/command.js';
+import { commandRestore } from './command/command-restore.js';
+import type { RestorePlugin, SourcePlugin } from './common/types.js';
 
 const plugins = new Map<string, SourcePlugin>();
 

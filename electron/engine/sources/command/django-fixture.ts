@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import streamArray from 'stream-json/streamers/stream-array.js';
-import { canonicalJson } from '../manifest.js';
+import { canonicalJson } from '../../manifest.js';
 
 /** One object of a Django JSON fixture, as `dumpdata` writes it (`pk` is absent with natural primary keys). */
 export interface FixtureObject {

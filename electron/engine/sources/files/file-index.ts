@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { writeArtifact, type WrittenArtifact } from '../pipeline.js';
+import { writeArtifact, type WrittenArtifact } from '../../pipeline.js';
 
 /** The index format this Lifeboat writes and the newest it reads. */
 export const INDEX_FORMAT = 1;

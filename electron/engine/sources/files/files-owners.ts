@@ -1,5 +1,5 @@
 import type { IndexHeader } from './file-index.js';
-import { aimAt, folderOwner, type Accounts, type Aim, type Identity, type Owner, type Recorded } from './ownership.js';
+import { aimAt, folderOwner, type Accounts, type Aim, type Identity, type Owner, type Recorded } from '../common/ownership.js';
 import { parentOf, type SetData, type TreeEntry } from './tree-compare.js';
 
 /** The folder's mode when an older set does not record it: what staging has always made it. */

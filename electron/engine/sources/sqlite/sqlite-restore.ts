@@ -1,16 +1,16 @@
 import Database from 'better-sqlite3';
 import { promises as fs } from 'node:fs';
-import type { SqliteSource } from '../../../shared/environment.js';
-import type { DrillCheck } from '../../../shared/drill.js';
-import type { InUse, SourcePreview } from '../../../shared/restore.js';
-import { cancelled, fsError, LifeboatError } from '../errors.js';
-import { openFilesUnder } from '../in-use.js';
+import type { SqliteSource } from '../../../../shared/environment.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import type { InUse, SourcePreview } from '../../../../shared/restore.js';
+import { cancelled, fsError, LifeboatError } from '../../errors.js';
+import { openFilesUnder } from '../../in-use.js';
 import { expandSnapshot, proveDatabase, snapshotOf, tableCounts } from './sqlite.js';
 import path from 'node:path';
-import { destinationFolder } from './destination.js';
-import { Accounts, aimAt, folderOwner, give, identity, ownerOf, placedOf, changesOf, type Aim, type Identity, type Placed } from './ownership.js';
-import { proveOwners } from './owner-checks.js';
-import type { RestoreContext, Staged, SwapRestore } from './types.js';
+import { destinationFolder } from '../common/destination.js';
+import { Accounts, aimAt, folderOwner, give, identity, ownerOf, placedOf, changesOf, type Aim, type Identity, type Placed } from '../common/ownership.js';
+import { proveOwners } from '../common/owner-checks.js';
+import type { RestoreContext, Staged, SwapRestore } from '../common/types.js';
 
 const companions = (target: string) => [`${target}-wal`, `${target}-shm`, `${target}-journal`];
 

@@ -1,8 +1,8 @@
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import type { FileOwner } from '../../../shared/manifest.js';
-import type { Ownership, OwnershipChange } from '../../../shared/restore.js';
-import { formatOwnership } from '../../../shared/format.js';
+import type { FileOwner } from '../../../../shared/manifest.js';
+import type { Ownership, OwnershipChange } from '../../../../shared/restore.js';
+import { formatOwnership } from '../../../../shared/format.js';
 
 /** Owner, group and permission bits (`mode & 0o7777`) of one path. */
 export interface Owner {

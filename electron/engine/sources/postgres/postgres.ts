@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { PostgresSource, Source } from '../../../shared/environment.js';
-import type { Artifact, PgDumpDetails } from '../../../shared/manifest.js';
-import type { DrillCheck } from '../../../shared/drill.js';
-import { count } from '../../../shared/format.js';
-import { timedCheck } from '../checks.js';
-import { LifeboatError } from '../errors.js';
-import { writeArtifact } from '../pipeline.js';
+import type { PostgresSource, Source } from '../../../../shared/environment.js';
+import type { Artifact, PgDumpDetails } from '../../../../shared/manifest.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import { count } from '../../../../shared/format.js';
+import { timedCheck } from '../../checks.js';
+import { LifeboatError } from '../../errors.js';
+import { writeArtifact } from '../../pipeline.js';
 import {
   clientError,
   clientVersion,
@@ -25,7 +25,7 @@ import {
   type PgConnection,
 } from './postgres-client.js';
 import { SnapshotSession } from './postgres-snapshot.js';
-import type { CaptureContext, CheckContext, SourceEstimate, SourcePlugin } from './types.js';
+import type { CaptureContext, CheckContext, SourceEstimate, SourcePlugin } from '../common/types.js';
 
 type Counted = { name: string; rows: number };
 

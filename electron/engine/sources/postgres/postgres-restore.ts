@@ -1,13 +1,13 @@
 import path from 'node:path';
-import type { PostgresSource } from '../../../shared/environment.js';
-import type { DrillCheck } from '../../../shared/drill.js';
-import type { Artifact } from '../../../shared/manifest.js';
-import type { InUse, SourcePreview } from '../../../shared/restore.js';
-import { timedCheck } from '../checks.js';
-import { LifeboatError } from '../errors.js';
+import type { PostgresSource } from '../../../../shared/environment.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import type { Artifact } from '../../../../shared/manifest.js';
+import type { InUse, SourcePreview } from '../../../../shared/restore.js';
+import { timedCheck } from '../../checks.js';
+import { LifeboatError } from '../../errors.js';
 import { clientVersion, connectionOf, countTables, databaseExists, describeConnection, maintenance, majorOf, requireAtLeast, serverVersion, type PgConnection } from './postgres-client.js';
 import { compareCounts, dumpOf, restoreDump } from './postgres.js';
-import type { ApplyRestore, RestoreContext, RestoreDestination } from './types.js';
+import type { ApplyRestore, RestoreContext, RestoreDestination } from '../common/types.js';
 
 type Ctx = RestoreContext<PostgresSource>;
 

@@ -1,15 +1,15 @@
 import Database from 'better-sqlite3';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { SqliteSource } from '../../../shared/environment.js';
-import type { Artifact } from '../../../shared/manifest.js';
-import type { DrillCheck } from '../../../shared/drill.js';
-import { cancelled, fsError, LifeboatError } from '../errors.js';
-import { expandArtifact, writeArtifact } from '../pipeline.js';
-import { timedCheck } from '../checks.js';
-import { count } from '../../../shared/format.js';
-import { Accounts } from './ownership.js';
-import type { CaptureContext, CheckContext, SourcePlugin } from './types.js';
+import type { SqliteSource } from '../../../../shared/environment.js';
+import type { Artifact } from '../../../../shared/manifest.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import { cancelled, fsError, LifeboatError } from '../../errors.js';
+import { expandArtifact, writeArtifact } from '../../pipeline.js';
+import { timedCheck } from '../../checks.js';
+import { count } from '../../../../shared/format.js';
+import { Accounts } from '../common/ownership.js';
+import type { CaptureContext, CheckContext, SourcePlugin } from '../common/types.js';
 
 const HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 

@@ -1,9 +1,9 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { PostgresScratch, PostgresSource } from '../../../shared/environment.js';
-import { cancelled, LifeboatError } from '../errors.js';
-import { describeExit, runProgram, startProgram, type ProgramExit, type RunningProgram } from '../run-program.js';
+import type { PostgresScratch, PostgresSource } from '../../../../shared/environment.js';
+import { cancelled, LifeboatError } from '../../errors.js';
+import { describeExit, runProgram, startProgram, type ProgramExit, type RunningProgram } from '../../run-program.js';
 
 /** One server connection as PostgreSQL's client programs take it; the password is only ever in the child's environment. */
 export interface PgConnection {

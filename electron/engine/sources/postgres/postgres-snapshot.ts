@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { LifeboatError } from '../errors.js';
+import { LifeboatError } from '../../errors.js';
 import { clientError, COUNT_TABLES_SQL, describeConnection, finishClient, startClient, type PgConnection } from './postgres-client.js';
-import type { RunningProgram } from '../run-program.js';
+import type { RunningProgram } from '../../run-program.js';
 
 /**
  * A psql session holding one repeatable-read, read-only transaction open. It exports the

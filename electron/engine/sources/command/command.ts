@@ -3,16 +3,16 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { CommandSource, CommandStep } from '../../../shared/environment.js';
-import type { Artifact, CommandOutputDetails } from '../../../shared/manifest.js';
-import type { DrillCheck } from '../../../shared/drill.js';
-import { count } from '../../../shared/format.js';
-import { timedCheck } from '../checks.js';
-import { cancelled, LifeboatError } from '../errors.js';
-import { ByteLimit, HashTap, writeArtifact } from '../pipeline.js';
-import { describeExit, startProgram, type ProgramExit, type RunningProgram } from '../run-program.js';
+import type { CommandSource, CommandStep } from '../../../../shared/environment.js';
+import type { Artifact, CommandOutputDetails } from '../../../../shared/manifest.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import { count } from '../../../../shared/format.js';
+import { timedCheck } from '../../checks.js';
+import { cancelled, LifeboatError } from '../../errors.js';
+import { ByteLimit, HashTap, writeArtifact } from '../../pipeline.js';
+import { describeExit, startProgram, type ProgramExit, type RunningProgram } from '../../run-program.js';
 import { readFixture, type FixtureObject, type FixtureSummary } from './django-fixture.js';
-import type { CaptureContext, CheckContext, SourceEstimate, SourcePlugin } from './types.js';
+import type { CaptureContext, CheckContext, SourceEstimate, SourcePlugin } from '../common/types.js';
 
 /** How a step of a command source is shown: `python3 manage.py dumpdata` (its argv, not a shell line). */
 export function shown(step: CommandStep): string {

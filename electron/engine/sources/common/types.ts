@@ -1,8 +1,8 @@
-import type { Source } from '../../../shared/environment.js';
-import type { Artifact } from '../../../shared/manifest.js';
-import type { DrillCheck } from '../../../shared/drill.js';
-import type { ProgressMeter } from '../progress.js';
-import type { InUse, SourcePreview } from '../../../shared/restore.js';
+import type { Source } from '../../../../shared/environment.js';
+import type { Artifact } from '../../../../shared/manifest.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import type { ProgressMeter } from '../../progress.js';
+import type { InUse, SourcePreview } from '../../../../shared/restore.js';
 import type { OwnerPlan } from './ownership.js';
 
 /** What a source measures before a run: totals for progress, and proof it can be read. */

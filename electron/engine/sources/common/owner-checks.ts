@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
-import type { DrillCheck } from '../../../shared/drill.js';
-import { count } from '../../../shared/format.js';
-import { firstFew } from './file-index.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import { count } from '../../../../shared/format.js';
+import { firstFew } from '../files/file-index.js';
 import { bitNames, describe, differs, ownerOf, type Accounts, type OwnerPlan, type Placed } from './ownership.js';
 
 /** The names of the verification's owner checks. */

@@ -1,16 +1,16 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { FilesSource } from '../../../shared/environment.js';
-import type { DrillCheck } from '../../../shared/drill.js';
-import { count, formatBytes } from '../../../shared/format.js';
-import { cancelled, fsError, LifeboatError, throwIfAborted } from '../errors.js';
-import { timedCheck } from '../checks.js';
+import type { FilesSource } from '../../../../shared/environment.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import { count, formatBytes } from '../../../../shared/format.js';
+import { cancelled, fsError, LifeboatError, throwIfAborted } from '../../errors.js';
+import { timedCheck } from '../../checks.js';
 import { extract, type Extracted } from './archive-extract.js';
 import { firstFew } from './file-index.js';
 import { keptAim, treeAims } from './files-owners.js';
-import { Accounts, give, identity, ownerOf, placedOf, type Aim, type Owner, type OwnerPlan, type Placed } from './ownership.js';
+import { Accounts, give, identity, ownerOf, placedOf, type Aim, type Owner, type OwnerPlan, type Placed } from '../common/ownership.js';
 import { folderAt, listingOf, listTree, loadSet, parentOf, proveListing, rolesOf, type SetData, type TreeEntry } from './tree-compare.js';
-import type { RestoreContext, Staged } from './types.js';
+import type { RestoreContext, Staged } from '../common/types.js';
 
 type Ctx = RestoreContext<FilesSource>;
 

@@ -4,10 +4,10 @@ import type { TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import path from 'node:path';
-import type { ArchiveDetails } from '../../../shared/manifest.js';
-import { cancelled, LifeboatError } from '../errors.js';
-import { ByteLimit, HashTap } from '../pipeline.js';
-import type { ProgressMeter } from '../progress.js';
+import type { ArchiveDetails } from '../../../../shared/manifest.js';
+import { cancelled, LifeboatError } from '../../errors.js';
+import { ByteLimit, HashTap } from '../../pipeline.js';
+import type { ProgressMeter } from '../../progress.js';
 import type { EntryHeader, Listing } from './file-index.js';
 
 /** How an extraction treats links, and what it reports to. */

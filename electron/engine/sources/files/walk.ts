@@ -1,8 +1,8 @@
 import picomatch from 'picomatch';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { fsError, LifeboatError, throwIfAborted } from '../errors.js';
-import { noteProgress } from '../watchdog.js';
+import { fsError, LifeboatError, throwIfAborted } from '../../errors.js';
+import { noteProgress } from '../../watchdog.js';
 
 /** One entry a walk takes: its path under the root ('/' separators), its kind and, for a file, its size. */
 export interface WalkEntry {

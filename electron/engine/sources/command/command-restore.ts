@@ -1,19 +1,19 @@
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { CommandSource } from '../../../shared/environment.js';
-import type { Artifact } from '../../../shared/manifest.js';
-import type { DrillCheck } from '../../../shared/drill.js';
-import type { CommandLoading, InUse, SourcePreview } from '../../../shared/restore.js';
-import { count } from '../../../shared/format.js';
-import { timedCheck } from '../checks.js';
-import { fsyncDir, fsyncFile } from '../durable.js';
-import { fsError, LifeboatError } from '../errors.js';
-import { HashTap } from '../pipeline.js';
+import type { CommandSource } from '../../../../shared/environment.js';
+import type { Artifact } from '../../../../shared/manifest.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import type { CommandLoading, InUse, SourcePreview } from '../../../../shared/restore.js';
+import { count } from '../../../../shared/format.js';
+import { timedCheck } from '../../checks.js';
+import { fsyncDir, fsyncFile } from '../../durable.js';
+import { fsError, LifeboatError } from '../../errors.js';
+import { HashTap } from '../../pipeline.js';
 import { checkStep, expand, finishStep, outputOf, proveOutput, runDump, shown, startStep } from './command.js';
-import { destinationFolder } from './destination.js';
+import { destinationFolder } from '../common/destination.js';
 import { objectDigest, objectLabel, readFixture } from './django-fixture.js';
-import type { ApplyRestore, RestoreContext, RestoreDestination } from './types.js';
+import type { ApplyRestore, RestoreContext, RestoreDestination } from '../common/types.js';
 
 type Ctx = RestoreContext<CommandSource>;
 

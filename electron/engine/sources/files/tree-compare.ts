@@ -1,13 +1,13 @@
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import type { DrillCheck } from '../../../shared/drill.js';
-import type { FilesSource } from '../../../shared/environment.js';
-import type { Artifact, ArchiveDetails } from '../../../shared/manifest.js';
-import { cancelled, fsError, LifeboatError, throwIfAborted } from '../errors.js';
-import { timedCheck } from '../checks.js';
+import type { DrillCheck } from '../../../../shared/drill.js';
+import type { FilesSource } from '../../../../shared/environment.js';
+import type { Artifact, ArchiveDetails } from '../../../../shared/manifest.js';
+import { cancelled, fsError, LifeboatError, throwIfAborted } from '../../errors.js';
+import { timedCheck } from '../../checks.js';
 import { Selection, type Globs } from './walk.js';
 import { diffIndex, firstFew, readIndex, type IndexEntry, type IndexHeader, type Listing } from './file-index.js';
-import type { RestoreContext } from './types.js';
+import type { RestoreContext } from '../common/types.js';
 
 /** One entry found on disk under a folder; links are read, never followed. */
 export interface TreeEntry {

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { Source } from '../../../shared/environment.js';
-import { LifeboatError } from '../errors.js';
+import type { Source } from '../../../../shared/environment.js';
+import { LifeboatError } from '../../errors.js';
 import type { RestoreDestination } from './types.js';
 
 /**
