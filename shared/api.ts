@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ActivityAction, ActivityOutcome } from './activity.js';
 import { Environment, Protection, Retention } from './environment.js';
 import { DrillReport } from './drill.js';
+import { KindDescription, SourceShown } from './kinds.js';
 import { ChangedEvent, ProgressEvent } from './events.js';
 import { FolderCheck, RestorePreflight, RestorePreview, RestoreResult } from './restore.js';
 import { DeleteResult, PruneResult } from './retention.js';
@@ -142,6 +143,10 @@ export const api = {
   'env.check': method(z.object({ environment: z.unknown(), baseDir: z.string().optional() }), EnvironmentCheck),
   /** Creates (or finds) the demo environment: a small database and folder in Lifeboat's data folder. */
   'env.demo': method(z.object({}), Environment),
+  /** How each source of an environment is shown: its kind's label and where its data is. */
+  'env.sources': method(z.object({ env: envRef }), z.array(SourceShown)),
+  /** Every source kind this version knows, as the editor offers them: labels, fields, and where a restore test puts it. */
+  'kinds.list': method(z.object({}), z.array(KindDescription)),
   'backup.run': method(z.object({ env: envRef }), BackupResult),
   'sets.list': method(z.object({ env: envRef }), z.array(SetSummary)),
   /** Opens a set's folder in the file manager where there is a desktop; always answers its path. */

@@ -1,5 +1,6 @@
 import { environmentKey, type Environment } from '../../shared/environment.js';
 import { LifeboatError } from './errors.js';
+import { kindOf } from './sources/index.js';
 
 /** What the rule needs of the catalog: the environments a typed reference names. */
 export interface EnvironmentFinder {
@@ -72,15 +73,7 @@ export function weakeningChanges(before: Environment, after: Environment): strin
  * command sends the set's data somewhere else, which weakens protection as much as removing it.
  */
 function restoreTarget(source: Environment['sources'][number]): string {
-  switch (source.kind) {
-    case 'sqlite':
-    case 'files':
-      return `${source.kind} ${source.path}`;
-    case 'postgres':
-      return `postgres ${source.host ?? 'local socket'}:${source.port} database ${source.database}`;
-    case 'command':
-      return `command ${JSON.stringify(source.restore.argv)}${source.restore.cwd ? ` in ${source.restore.cwd}` : ''}`;
-  }
+  return kindOf(source).restoreTarget(source);
 }
 
 /** Joins phrases as a sentence does: `a`, `a and b`, `a, b and c`. */

@@ -10,6 +10,7 @@ import { CallActivity } from './handlers/activity-note.js';
 import { backupHandlers } from './handlers/backup.js';
 import { drillHandlers } from './handlers/drill.js';
 import { environmentHandlers } from './handlers/environments.js';
+import { kindHandlers } from './handlers/kinds.js';
 import { restoreHandlers } from './handlers/restore.js';
 import { scheduleHandlers } from './handlers/schedule.js';
 import { setHandlers } from './handlers/sets.js';
@@ -46,6 +47,7 @@ export class Engine implements EngineCore {
     this.jobRunner = new Jobs(this.catalog, door);
     this.handlers = {
       ...environmentHandlers(this),
+      ...kindHandlers(this),
       ...setHandlers(this),
       ...backupHandlers(this),
       ...drillHandlers(this),

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { Environment, Source, environmentKey } from '../../shared/environment.js';
 import type { EnvironmentCheck } from '../../shared/api.js';
-import { formatBytes, count } from '../../shared/format.js';
+import { formatBytes } from '../../shared/format.js';
 import { FULL_PATH, overlapProblems, parseEnvironment, pathsOf, resolvePath, resolveSourcePaths } from './environment-file.js';
 import { toErrorShape } from './errors.js';
 import { probeLocation } from './location.js';
-import { pluginOf } from './sources/index.js';
+import { kindOf } from './sources/index.js';
 
 /** How long the editor waits for one source to be measured before it says "still counting". */
 const MEASURE_MS = 4000;
@@ -60,17 +60,13 @@ export async function checkEnvironment(input: unknown, opts: { baseDir?: string;
       resolveSourcePaths(source, opts.baseDir ?? '/');
       const signal = AbortSignal.timeout(MEASURE_MS);
       try {
-        const estimate = await pluginOf(source).inspect(source, signal);
-        if (source.kind === 'files' && estimate.files === 0) {
-          problems.push({ path: `sources[${index}].include`, message: 'no file in the folder matches these globs; check the include and exclude globs' });
-          return { index, name, kind, status: 'problem', summary: 'The globs take no file.', bytes: 0, files: 0 };
+        const estimate = await kindOf(source).plugin.inspect(source, signal);
+        const answer = kindOf(source).checkAnswer(source, estimate);
+        if ('problem' in answer) {
+          problems.push({ path: `sources[${index}].${answer.problem.field}`, message: answer.problem.message });
+          return { index, name, kind, status: 'problem', summary: answer.problem.summary, bytes: estimate.bytes, files: estimate.files };
         }
-        const summary = {
-          sqlite: `A SQLite database, ${formatBytes(estimate.bytes)}`,
-          files: `${count(estimate.files, 'file')} match, ${formatBytes(estimate.bytes)}`,
-          postgres: `Server reached, programs found; the database is about ${formatBytes(estimate.bytes)}`,
-          command: 'The dump program is installed (it runs only when backing up)',
-        }[source.kind];
+        const { summary } = answer;
         return { index, name, kind, status: 'ok', summary, bytes: estimate.bytes, files: estimate.files };
       } catch (err) {
         const shape = toErrorShape(err);

@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Environment, type PostgresSource } from '../../shared/environment.js';
+import { Environment } from '../../shared/environment.js';
 import { LifeboatError } from './errors.js';
 import { probeLocation } from './location.js';
 import { parseSchedule } from './schedule.js';
+import { kindOf } from './sources/index.js';
 
 type Problem = { path: string; message: string };
 
@@ -62,11 +63,12 @@ export function parseEnvironment(input: unknown, baseDir: string | null, origin 
     if (first !== undefined) problems.push({ path: `sources[${i}].name`, message: `"${source.name}" is already the name of sources[${first}]; each source needs its own name` });
     else seen.set(source.name, i);
     resolveSourcePaths(source, base);
-    if (source.kind === 'postgres' || source.kind === 'command') return;
-    if (source.kind === 'files' && inside(env.location, source.path)) {
-      problems.push({ path: 'location', message: `is inside the folder of source "${source.name}", so every backup would contain the ones before it; choose a location outside ${source.path}` });
+    const live = kindOf(source).livePath(source);
+    if (!live) return;
+    if (live.folder && inside(env.location, live.path)) {
+      problems.push({ path: 'location', message: `is inside the folder of source "${source.name}", so every backup would contain the ones before it; choose a location outside ${live.path}` });
     }
-    if (inside(source.path, env.location)) {
+    if (inside(live.path, env.location)) {
       problems.push({ path: `sources[${i}].path`, message: `is inside the backup location ${env.location}; keep live data and backups apart` });
     }
   });
@@ -114,12 +116,13 @@ export async function overlapProblems(env: Environment): Promise<OverlapProblem[
   const leads = (written: string, real: string) => (real === written ? 'is' : `leads to ${real},`);
   const problems: OverlapProblem[] = [];
   for (const [i, source] of env.sources.entries()) {
-    if (source.kind !== 'sqlite' && source.kind !== 'files') continue;
-    const real = await realPathOf(source.path);
-    if (source.kind === 'files' && inside(location, real)) {
+    const live = kindOf(source).livePath(source);
+    if (!live) continue;
+    const real = await realPathOf(live.path);
+    if (live.folder && inside(location, real)) {
       problems.push({ code: 'LOCATION_INSIDE_SOURCE', apart: real, subject: `The backup location ${env.location}`, path: 'location', message: `${leads(env.location, location)} inside the folder of source "${source.name}" (${real}), so every backup would write its lock and sets into the live data; choose a location outside it` });
     } else if (inside(real, location)) {
-      problems.push({ code: 'SOURCE_INSIDE_LOCATION', apart: location, subject: `The path ${source.path} of source "${source.name}"`, path: `sources[${i}].path`, message: `${leads(source.path, real)} inside the backup location ${env.location}${location === env.location ? '' : ` (${location})`}; keep live data and backups apart` });
+      problems.push({ code: 'SOURCE_INSIDE_LOCATION', apart: location, subject: `The path ${live.path} of source "${source.name}"`, path: `sources[${i}].path`, message: `${leads(live.path, real)} inside the backup location ${env.location}${location === env.location ? '' : ` (${location})`}; keep live data and backups apart` });
     }
   }
   return problems;
@@ -225,39 +228,12 @@ export async function parseForSaving(input: unknown, baseDir: string | null, ori
 
 /** The fields of a source that name a place on disk, with their values (for the full-path rule). */
 export function pathsOf(source: Environment['sources'][number]): [string, string][] {
-  switch (source.kind) {
-    case 'sqlite':
-    case 'files':
-      return [['path', source.path]];
-    case 'postgres':
-      return [
-        ['passfile', source.passfile],
-        ['binDir', source.binDir],
-        ['scratch.passfile', source.scratch?.passfile],
-      ].filter((e): e is [string, string] => typeof e[1] === 'string');
-    case 'command':
-      return [
-        ['dump.cwd', source.dump.cwd],
-        ['restore.cwd', source.restore.cwd],
-        ['drill.cwd', source.drill?.cwd],
-        ['reset.cwd', source.reset?.cwd],
-      ].filter((e): e is [string, string] => typeof e[1] === 'string');
-  }
+  return kindOf(source).pathsOf(source);
 }
 
 /** Makes every path of a source absolute (in place), against `baseDir`. */
 export function resolveSourcePaths(source: Environment['sources'][number], baseDir: string): void {
-  if (source.kind === 'postgres') resolvePostgresPaths(source, baseDir);
-  else if (source.kind === 'command') {
-    for (const step of [source.dump, source.restore, source.drill, source.reset]) if (step?.cwd) step.cwd = resolvePath(step.cwd, baseDir);
-  } else source.path = resolvePath(source.path, baseDir);
-}
-
-/** A passfile and a folder of client programs are paths like any other; a socket folder must already be absolute. */
-function resolvePostgresPaths(source: PostgresSource, baseDir: string): void {
-  if (source.passfile) source.passfile = resolvePath(source.passfile, baseDir);
-  if (source.binDir) source.binDir = resolvePath(source.binDir, baseDir);
-  if (source.scratch?.passfile) source.scratch.passfile = resolvePath(source.scratch.passfile, baseDir);
+  kindOf(source).resolvePaths(source, baseDir, resolvePath);
 }
 
 function invalid(origin: string, problems: Problem[], hint?: string): LifeboatError {

@@ -5,6 +5,7 @@ import type { Catalog } from './catalog.js';
 import { cancelled, LifeboatError } from './errors.js';
 import { loggedOutcome } from '../../shared/outcome.js';
 import type { ActivityAction } from '../../shared/activity.js';
+import { kindOf } from './sources/index.js';
 import { JobWatch, type Whereabouts } from './watchdog.js';
 
 /** The calls watched for stalls, with the word the activity log and the messages use for them. */
@@ -26,9 +27,7 @@ export function stallBoundMs(env: NodeJS.ProcessEnv = process.env): number {
 
 /** How a source's place is named in a message: its path, or what it talks to. */
 function placeOf(source: Source): string {
-  if (source.kind === 'sqlite' || source.kind === 'files') return source.path;
-  if (source.kind === 'postgres') return `the PostgreSQL database "${source.database}"`;
-  return `the dump command of source "${source.name}"`;
+  return kindOf(source).placeOf(source);
 }
 
 export interface JobOptions {

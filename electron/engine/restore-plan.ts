@@ -10,7 +10,7 @@ import { FULL_PATH, inside, isFullPath, realPathOf, resolvePath } from './enviro
 import { LifeboatError } from './errors.js';
 import { readManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
-import { pluginOf, restorerOf } from './sources/index.js';
+import { kindOf, pluginOf, restorerOf } from './sources/index.js';
 import type { RestoreContext, RestoreDestination } from './sources/common/types.js';
 
 export interface RestoreTarget {
@@ -200,8 +200,9 @@ async function apartFromEnvironment(folder: string, env: Environment): Promise<s
   const real = await realPathOf(folder);
   const via = real === folder ? '' : ` (it leads to ${real})`;
   for (const s of env.sources) {
-    if (s.kind !== 'files') continue;
-    const live = await realPathOf(s.path);
+    const data = kindOf(s).livePath(s);
+    if (!data?.folder) continue;
+    const live = await realPathOf(data.path);
     if (inside(real, live)) return `${folder}${via} is inside the live folder of source "${s.name}" (${live}); the test copy would be mixed with live data and taken by the next backup. Choose a folder outside it`;
   }
   const location = await realPathOf(env.location);
@@ -218,7 +219,7 @@ export const OWNERS_CHECK = 'owners can be kept';
  */
 function ownersChecks(sources: SourcePreview[]): DrillCheck[] {
   return sources.flatMap((s): DrillCheck[] => {
-    if (s.type === 'command' || !s.ownership) return [];
+    if (!('ownership' in s) || !s.ownership) return [];
     const { notKept, samples } = s.ownership;
     const base = { target: s.target, name: OWNERS_CHECK, durationMs: 0 };
     if (!notKept) return [{ ...base, status: 'PASS', reason: "every restored path keeps the owner and group it has now; new ones get the owner the set records, or their folder's" }];
