@@ -122,12 +122,14 @@ describe('saving from the environment editor', () => {
     const keys = files.map((f) => `${f.app}/${f.name}`);
     for (const r of await Promise.all(files.map((f) => runCli(['env', 'import', writeEnvFile(root, f, `${f.app}.json`)], host.home)))) expect(r.code, r.stderr).toBe(0);
 
+    const kinds = await bridge.methods['kinds.list']({});
+    if (!kinds.ok) throw new Error(kinds.error.message);
     const before: unknown[] = [];
     for (const key of keys) {
       const loaded = await bridge.methods['env.get']({ env: key });
       if (!loaded.ok) throw new Error(loaded.error.message);
       before.push(loaded.result);
-      const { input, problems } = toEnvironmentInput(formOf(loaded.result));
+      const { input, problems } = toEnvironmentInput(formOf(loaded.result, kinds.result));
       expect(problems).toEqual({});
       const saved = await bridge.methods['env.save']({ environment: input });
       if (!saved.ok) throw new Error(`${key}: ${saved.error.message}`);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Environment, type EnvironmentInput } from '../../shared/environment.js';
-import { blankForm, formOf, toEnvironmentInput } from '../../renderer/src/lib/environment-form.js';
+import { blankForm, formOf as formWith, toEnvironmentInput } from '../../renderer/src/lib/environment-form.js';
+import { kindDescriptions } from '../../electron/engine/sources/index.js';
+
+/** The editor's form with the kinds the engine describes (what `kinds.list` answers). */
+const formOf = (env: Environment) => formWith(env, kindDescriptions());
 
 /** An environment as `env.get` hands it to the editor: parsed, defaults filled in. */
 const loaded = (extra: Partial<EnvironmentInput> = {}) =>
@@ -44,7 +48,7 @@ describe('the editor form', () => {
     const form = formOf(env);
     form.schedule.time = '03:30';
     form.retention.daily = '7';
-    form.sources[1]!.restoreCwd = '';
+    form.sources[1]!.values['restore.cwd'] = '';
     const { input, problems } = toEnvironmentInput(form);
     expect(problems).toEqual({});
     expect(input).toEqual({
@@ -60,13 +64,13 @@ describe('the editor form', () => {
     form.schedule.on = false;
     form.retention.on = false;
     form.alerts.sizeFactor = '1,5';
-    form.sources[1]!.dumpEnv = 'A=x=y\nNOEQUALS';
+    form.sources[1]!.values['dump.env'] = 'A=x=y\nNOEQUALS';
     const { input, problems } = toEnvironmentInput(form);
     expect(input.schedule).toBeUndefined();
     expect(input.retention).toBeUndefined();
     expect(problems).toEqual({ 'alerts.sizeFactor': expect.stringMatching(/give a number/), 'sources[1].dump.env': expect.stringMatching(/NAME=value/) });
 
-    const fresh = blankForm();
+    const fresh = blankForm(kindDescriptions());
     fresh.schedule.on = true;
     fresh.retention.on = true;
     fresh.alerts.minFreeGb = '2.5';
@@ -79,7 +83,7 @@ describe('the editor form', () => {
   it('starts a source afresh when its kind changes, so no field of the old kind is sent', () => {
     const form = formOf(loaded());
     form.sources[1]!.kind = 'sqlite';
-    form.sources[1]!.path = '/srv/shop/other.db';
+    form.sources[1]!.values.path = '/srv/shop/other.db';
     expect((toEnvironmentInput(form).input.sources as unknown[])[1]).toEqual({ kind: 'sqlite', name: 'fixture', path: '/srv/shop/other.db' });
   });
 });

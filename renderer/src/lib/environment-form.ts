@@ -1,4 +1,5 @@
 import type { Environment, Source } from '../../../shared/environment.js';
+import type { KindDescription, KindField } from '../../../shared/kinds.js';
 
 /**
  * The environment editor's form and the payload it saves, as pure functions: the screen binds to
@@ -15,31 +16,12 @@ type Json = Record<string, unknown>;
 export interface SourceForm {
   kind: string;
   name: string;
-  path: string;
-  include: string;
-  exclude: string;
-  /** PostgreSQL: where the server is, and where the password is read from (never the password). */
-  host: string;
-  port: string;
-  database: string;
-  user: string;
-  passwordEnv: string;
-  passfile: string;
-  binDir: string;
-  scratch: boolean;
-  connectTimeout: string;
-  /** PostgreSQL and command: the time limit of each program run, in seconds. */
-  timeout: string;
-  /** Command: one argument per line, run without a shell. */
-  dumpArgv: string;
-  restoreArgv: string;
-  dumpCwd: string;
-  restoreCwd: string;
-  /** Command: extra environment variables, one `NAME=value` per line. */
-  dumpEnv: string;
-  restoreEnv: string;
-  format: string;
-  /** Kinds without fields here are edited as their JSON. */
+  /**
+   * The typed value of each field, by its key in the source (`path`, `dump.argv`): text as typed,
+   * a tick box as true or false. Holds every known kind's fields, so what was typed survives a change of kind.
+   */
+  values: Record<string, string | boolean>;
+  /** Kinds without a description are edited as their JSON. */
   json: string;
   /** The source as loaded, or null for a new one. */
   origin: Json | null;
@@ -84,6 +66,8 @@ export interface EnvironmentForm {
   name: string;
   protection: 'normal' | 'protected';
   location: string;
+  /** The source kinds this version knows (the contract's `kinds.list`): their fields are the form's. */
+  kinds: KindDescription[];
   sources: SourceForm[];
   schedule: ScheduleForm;
   retention: RetentionForm;
@@ -98,12 +82,18 @@ export type FormProblems = Record<string, string>;
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function blankSource(kind: string, name: string): SourceForm {
-  return {
-    kind, name, path: '', include: kind === 'files' ? '**/*' : '', exclude: '',
-    host: '', port: '5432', database: '', user: '', passwordEnv: '', passfile: '', binDir: '', scratch: false, connectTimeout: '', timeout: '',
-    dumpArgv: '', restoreArgv: '', dumpCwd: '', restoreCwd: '', dumpEnv: '', restoreEnv: '', format: '', json: '', origin: null,
-  };
+/** A new source of `kind`: every field at its kind's starting value (a folder takes every file, a server listens on 5432). */
+export function blankSource(kind: string, name: string, kinds: KindDescription[]): SourceForm {
+  const values: Record<string, string | boolean> = {};
+  for (const k of [...kinds.filter((k) => k.kind !== kind), ...kinds.filter((k) => k.kind === kind)]) {
+    for (const f of k.fields) values[f.key] = f.input === 'presence' ? false : f.initial;
+  }
+  return { kind, name, values, json: '', origin: null };
+}
+
+/** The description of a kind, or undefined for one this version does not describe (edited as JSON). */
+export function kindNamed(kinds: KindDescription[], kind: string): KindDescription | undefined {
+  return kinds.find((k) => k.kind === kind);
 }
 
 /** A schedule the operator has not turned on yet holds a sensible start: every night at 02:00, then a drill. */
@@ -116,25 +106,44 @@ export function blankRetention(): RetentionForm {
   return { on: false, keepLast: '', hourly: '', daily: '7', weekly: '4', monthly: '12', yearly: '', maxAgeDays: '', safetyKeepDays: '7' };
 }
 
-export function blankForm(): EnvironmentForm {
-  return { app: '', name: '', protection: 'normal', location: '', sources: [blankSource('sqlite', 'db')], schedule: blankSchedule(), retention: blankRetention(), alerts: alertsFormOf(undefined), origin: null };
+export function blankForm(kinds: KindDescription[]): EnvironmentForm {
+  const first = kinds[0];
+  return { app: '', name: '', protection: 'normal', location: '', kinds, sources: first ? [blankSource(first.kind, first.defaultName, kinds)] : [], schedule: blankSchedule(), retention: blankRetention(), alerts: alertsFormOf(undefined), origin: null };
 }
 
 const varsText = (env: Record<string, string> | undefined) => Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`).join('\n');
 const text = (v: number | string | undefined) => (v === undefined ? '' : String(v));
 
-export function sourceForm(s: Source): SourceForm {
-  const f = { ...blankSource(s.kind, s.name), origin: clone(s) as Json };
-  if (s.kind === 'sqlite') return { ...f, path: s.path };
-  if (s.kind === 'files') return { ...f, path: s.path, include: s.include.join('\n'), exclude: s.exclude.join('\n') };
-  if (s.kind === 'postgres') {
-    return { ...f, host: s.host ?? '', port: String(s.port), database: s.database, user: s.user, passwordEnv: s.passwordEnv ?? '', passfile: s.passfile ?? '', binDir: s.binDir ?? '', scratch: s.scratch !== undefined, connectTimeout: text(s.connectTimeoutSeconds), timeout: text(s.timeoutSeconds) };
+/** The value at a dotted key (`dump.argv`) of an object, or undefined. */
+function valueAt(obj: Json, key: string): unknown {
+  let at: unknown = obj;
+  for (const part of key.split('.')) at = isObject(at) ? at[part] : undefined;
+  return at;
+}
+
+/** A field's value as the form shows it. */
+function fieldText(f: KindField, v: unknown): string | boolean {
+  switch (f.input) {
+    case 'presence':
+      return v !== undefined;
+    case 'lines':
+      return Array.isArray(v) ? v.join('\n') : '';
+    case 'variables':
+      return varsText(isObject(v) ? (v as Record<string, string>) : undefined);
+    default:
+      return v === undefined || v === null ? '' : String(v);
   }
-  if (s.kind === 'command') {
-    return { ...f, dumpArgv: s.dump.argv.join('\n'), restoreArgv: s.restore.argv.join('\n'), dumpCwd: s.dump.cwd ?? '', restoreCwd: s.restore.cwd ?? '', dumpEnv: varsText(s.dump.env), restoreEnv: varsText(s.restore.env), format: s.format ?? '', timeout: text(s.timeoutSeconds) };
+}
+
+export function sourceForm(s: Source, kinds: KindDescription[]): SourceForm {
+  const f = { ...blankSource(s.kind, s.name, kinds), origin: clone(s) as Json };
+  const kind = kindNamed(kinds, s.kind);
+  if (kind) {
+    for (const field of kind.fields) f.values[field.key] = fieldText(field, valueAt(s as unknown as Json, field.key));
+    return f;
   }
-  const { kind, name, ...rest } = s as { kind: string; name: string };
-  return { ...blankSource(kind, name), origin: clone(s) as Json, json: JSON.stringify(rest, null, 2) };
+  const { kind: k, name, ...rest } = s as { kind: string; name: string };
+  return { ...blankSource(k, name, kinds), origin: clone(s) as Json, json: JSON.stringify(rest, null, 2) };
 }
 
 const CLOCK = '(?:\\s+(\\d{1,2}):(\\d{2}))?';
@@ -189,13 +198,14 @@ export function alertsFormOf(a: Environment['alerts']): AlertsForm {
   };
 }
 
-export function formOf(env: Environment): EnvironmentForm {
+export function formOf(env: Environment, kinds: KindDescription[]): EnvironmentForm {
   return {
     app: env.app,
     name: env.name,
     protection: env.protection,
     location: env.location,
-    sources: env.sources.map(sourceForm),
+    kinds,
+    sources: env.sources.map((s) => sourceForm(s, kinds)),
     schedule: scheduleFormOf(env.schedule),
     retention: retentionFormOf(env.retention),
     alerts: alertsFormOf(env.alerts),
@@ -238,45 +248,52 @@ function parseVars(value: string, at: string, problems: FormProblems): Record<st
   return vars;
 }
 
-function sourceInput(s: SourceForm, i: number, problems: FormProblems): Json {
+/** Writes one field's typed value into the source, as its input says (see KindField). */
+function writeField(out: Json, f: KindField, typed: string | boolean, at: string, problems: FormProblems): void {
+  const parts = f.key.split('.');
+  const last = parts.pop()!;
+  let parent = out;
+  for (const part of parts) {
+    if (!isObject(parent[part])) parent[part] = {};
+    parent = parent[part] as Json;
+  }
+  const value = typeof typed === 'string' ? typed : '';
+  switch (f.input) {
+    case 'text':
+      if (f.required) parent[last] = value;
+      else setText(parent, last, value);
+      break;
+    case 'choice':
+      setText(parent, last, value);
+      break;
+    case 'number':
+      setNumber(parent, last, value, `${at}.${f.key}`, problems);
+      break;
+    case 'lines':
+      parent[last] = lines(value);
+      break;
+    case 'variables':
+      parent[last] = parseVars(value, `${at}.${f.key}`, problems);
+      break;
+    case 'presence':
+      if (typed !== true) delete parent[last];
+      else if (!isObject(parent[last])) parent[last] = {};
+      break;
+  }
+}
+
+function sourceInput(s: SourceForm, i: number, kinds: KindDescription[], problems: FormProblems): Json {
   // A source whose kind changed starts afresh: the fields of its old kind would not fit the new one.
   const origin = s.origin && s.origin.kind === s.kind ? s.origin : null;
-  const was = origin ? sourceForm(origin as unknown as Source) : null;
+  const was = origin ? sourceForm(origin as unknown as Source, kinds) : null;
   const out: Json = origin ? clone(origin) : { kind: s.kind };
-  const changed = (k: keyof SourceForm) => !was || was[k] !== s[k];
   const at = `sources[${i}]`;
   out.kind = s.kind;
   out.name = s.name;
-  if (s.kind === 'sqlite' || s.kind === 'files') {
-    if (changed('path')) out.path = s.path;
-    if (s.kind === 'files') {
-      if (changed('include')) out.include = lines(s.include);
-      if (changed('exclude')) out.exclude = lines(s.exclude);
-    }
-  } else if (s.kind === 'postgres') {
-    if (changed('database')) out.database = s.database;
-    if (changed('user')) out.user = s.user;
-    for (const k of ['host', 'passwordEnv', 'passfile', 'binDir'] as const) if (changed(k)) setText(out, k, s[k]);
-    if (changed('port')) setNumber(out, 'port', s.port, `${at}.port`, problems);
-    if (changed('connectTimeout')) setNumber(out, 'connectTimeoutSeconds', s.connectTimeout, `${at}.connectTimeoutSeconds`, problems);
-    if (changed('timeout')) setNumber(out, 'timeoutSeconds', s.timeout, `${at}.timeoutSeconds`, problems);
-    if (changed('scratch')) {
-      if (!s.scratch) delete out.scratch;
-      else if (!isObject(out.scratch)) out.scratch = {};
-    }
-  } else if (s.kind === 'command') {
-    const step = (key: 'dump' | 'restore', argv: 'dumpArgv' | 'restoreArgv', cwd: 'dumpCwd' | 'restoreCwd', env: 'dumpEnv' | 'restoreEnv') => {
-      const st: Json = isObject(out[key]) ? out[key] : {};
-      if (changed(argv)) st.argv = lines(s[argv]);
-      if (changed(cwd)) setText(st, 'cwd', s[cwd]);
-      if (changed(env)) st.env = parseVars(s[env], `${at}.${key}.env`, problems);
-      out[key] = st;
-    };
-    step('dump', 'dumpArgv', 'dumpCwd', 'dumpEnv');
-    step('restore', 'restoreArgv', 'restoreCwd', 'restoreEnv');
-    if (changed('format')) setText(out, 'format', s.format);
-    if (changed('timeout')) setNumber(out, 'timeoutSeconds', s.timeout, `${at}.timeoutSeconds`, problems);
-  } else if (changed('json')) {
+  const kind = kindNamed(kinds, s.kind);
+  if (kind) {
+    for (const f of kind.fields) if (!was || was.values[f.key] !== s.values[f.key]) writeField(out, f, s.values[f.key] ?? '', at, problems);
+  } else if (!was || was.json !== s.json) {
     try {
       const parsed: unknown = JSON.parse(s.json || '{}');
       if (!isObject(parsed)) throw new Error('give an object, in { }');
@@ -336,7 +353,7 @@ export function toEnvironmentInput(form: EnvironmentForm): { input: Json; proble
   out.name = form.name;
   out.protection = form.protection;
   out.location = form.location;
-  out.sources = form.sources.map((s, i) => sourceInput(s, i, problems));
+  out.sources = form.sources.map((s, i) => sourceInput(s, i, form.kinds, problems));
   const sections = {
     schedule: scheduleInput(form.schedule, form.origin?.schedule, problems),
     retention: retentionInput(form.retention, form.origin?.retention, problems),
