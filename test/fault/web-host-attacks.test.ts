@@ -179,7 +179,7 @@ describe('web host attack table', () => {
       try {
         return await rawExchange(host.port, pieces);
       } catch (e) {
-        throw new Error(`${label}: ${(e as Error).message}`);
+        throw new Error(`${label}: ${(e as Error).message}`, { cause: e });
       }
     };
     let count = 0;

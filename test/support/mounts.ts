@@ -17,7 +17,7 @@ export function useMounts(): (dir: string, options: string) => string {
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'lifeboat-test', dir], { stdio: 'pipe' });
     } catch (err) {
-      throw new Error(`This test mounts a small tmpfs (${options}) and must run as root with mount(8) from the Debian package mount: ${(err as Error).message}`);
+      throw new Error(`This test mounts a small tmpfs (${options}) and must run as root with mount(8) from the Debian package mount: ${(err as Error).message}`, { cause: err });
     }
     mounted.push(dir);
     return dir;

@@ -202,7 +202,7 @@ async function drillLoad(source: CommandSource, file: string, rawSize: number, s
   try {
     exit = await running.exit;
   } catch (err) {
-    throw new Error(`${shown(step)} could not be started: ${(err as Error).message}`);
+    throw new Error(`${shown(step)} could not be started: ${(err as Error).message}`, { cause: err });
   }
   if (exit.aborted) throw cancelled();
   const out = exit.stderr || stdout.trim();

@@ -163,6 +163,7 @@ export async function extract(archivePath: string, dest: string, details: Archiv
     const message = `${name} could not be extracted: ${namingEntry(err, current)}`;
     // A budget or entry cap (ours, or ByteLimit's DRILL_FAILED) means the archive is not what its manifest says.
     if (err instanceof LifeboatError && (err.code === 'UNSAFE_ARCHIVE' || err.code === 'DRILL_FAILED')) throw new LifeboatError('UNSAFE_ARCHIVE', message, UNSAFE_HINT);
+    // eslint-disable-next-line preserve-caught-error -- the refusal recorded while reading is the real cause; the pipeline's error only follows from it
     throw new Error(message, { cause: err });
   }
   if (open.size) throw new Error(`${[...open][0]} was not completely read from the archive`);

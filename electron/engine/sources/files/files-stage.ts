@@ -56,7 +56,7 @@ async function keepLive(ctx: Ctx, set: SetData, staged: string, live: TreeEntry[
         n.linked++;
         continue;
       } catch (err) {
-        if (e.type !== 'file') throw new Error(`${e.path} is a special file that could not be hard-linked (${(err as NodeJS.ErrnoException).code ?? 'error'}); move it out of the folder, then restore again`);
+        if (e.type !== 'file') throw new Error(`${e.path} is a special file that could not be hard-linked (${(err as NodeJS.ErrnoException).code ?? 'error'}); move it out of the folder, then restore again`, { cause: err });
         await fs.copyFile(from, to, constants.COPYFILE_EXCL);
         n.copied++;
       }
