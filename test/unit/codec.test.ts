@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Artifact } from '../../shared/manifest.js';
-import { artifactReader, artifactWriter, folderArtifacts, type Written } from '../../electron/engine/codec/index.js';
+import { artifactReader, artifactWriter, folderArtifacts, type ArtifactFiles, type Written } from '../../electron/engine/codec/index.js';
 import { failure, requireBinary, useTempDirs } from '../support/tools.js';
 
 const tempDir = useTempDirs();
@@ -65,6 +66,18 @@ describe('artifact codec: write and read back', () => {
     expect(await artifactReader(files).fileFor(artifact, undefined)).toBe(path.join(dir, 'db.dump'));
   });
 
+  it("keeps a program's whole output when the program exits before the artifact file is created", async () => {
+    const dir = tempDir();
+    const child = spawn(requireBinary('printf', 'coreutils'), ['a dump of 28 bytes, complete'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = once(child, 'exit').then(() => new Promise((r) => setImmediate(r)));
+    // A store whose file takes until after the exit to create (a slow disk, a remote store).
+    const folder = folderArtifacts(dir);
+    const slow: ArtifactFiles = { open: folder.open, create: async (file) => (await exited, folder.create(file)) };
+    const w = await artifactWriter(slow).write('notes.out.gz', child.stdout, { compression: 'gzip' });
+    expect(w.raw.size).toBe(28);
+    expect(execFileSync('gzip', ['-dc', path.join(dir, 'notes.out.gz')], { encoding: 'utf8' })).toBe('a dump of 28 bytes, complete');
+  });
+
   it('refuses to write over an artifact that exists, and leaves it as it was', async () => {
     const dir = tempDir();
     await fs.writeFile(path.join(dir, 'db.dump'), 'mine');
@@ -85,7 +98,7 @@ describe('artifact codec: damaged and hostile artifacts', () => {
   it('a flipped byte: verify and open both fail with the SHA-256 the drill names', async () => {
     const { file, reader, artifact } = await written('none');
     const bytes = await fs.readFile(file);
-    bytes[1234] ^= 0x01;
+    bytes[1234] = bytes[1234]! ^ 0x01;
     await fs.writeFile(file, bytes);
     const want = `SHA-256 is ${sha(bytes)}, the manifest records ${artifact.sha256}: the artifact is damaged`;
     await expect(reader.verify(artifact)).rejects.toThrow(want);

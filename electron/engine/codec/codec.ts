@@ -81,14 +81,26 @@ export class ArtifactCodec implements ArtifactWriter, ArtifactReader {
     const packing: Packing = { compression: opts.compression, encryption: this.encryption };
     const raw = new HashTap(opts.onRawBytes);
     const stored = new HashTap();
+    // The source is read from now on, before the file exists: a program's output that nobody
+    // listens to when the program exits is thrown away by Node. The gate holds what comes
+    // meanwhile (back-pressure keeps it to one buffer).
+    const gate = new PassThrough();
+    const front: Chain = [input, raw, ...stagesOf(packing).map((s) => s.encode()), stored, gate];
+    const encoding = pipeline(front, { signal: opts.signal });
+    encoding.catch(() => undefined); // settled below, with the write
     let target: Awaited<ReturnType<ArtifactFiles['create']>> | undefined;
     try {
       target = await this.files.create(file);
-      const chain: Chain = [input, raw, ...stagesOf(packing).map((s) => s.encode()), stored, target.stream];
-      await pipeline(chain, { signal: opts.signal });
+      const results = await Promise.allSettled([encoding, pipeline(gate, target.stream, { signal: opts.signal })]);
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      // The first cause, not the other half's "premature close" that follows it.
+      const cause = failures.find((e) => (e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') ?? failures[0];
+      if (failures.length) throw cause;
       await target.commit();
     } catch (err) {
       input.destroy();
+      gate.destroy();
+      await encoding.catch(() => undefined);
       await target?.abort();
       if (opts.signal?.aborted) throw cancelled();
       throw err;
