@@ -18,6 +18,7 @@ import { cleanDeletions } from './set-removal.js';
 import { isSetOf, PARTIAL_PREFIX, setId } from './set-id.js';
 import { pluginOf } from './sources/index.js';
 import { TOOL_VERSION } from './version.js';
+import { artifactWriter, folderArtifacts } from './codec/index.js';
 
 export interface BackupOptions {
   door: string;
@@ -124,6 +125,7 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
 
 /** Captures sources a few at a time, in the environment's order; the first failure stops the rest. */
 async function captureAll(env: Environment, dir: string, scratch: string, outer: AbortSignal, progress: ProgressMeter): Promise<Artifact[]> {
+  const writer = artifactWriter(folderArtifacts(dir));
   const inner = new AbortController();
   const onAbort = () => inner.abort();
   outer.addEventListener('abort', onAbort, { once: true });
@@ -135,7 +137,7 @@ async function captureAll(env: Environment, dir: string, scratch: string, outer:
       const i = next++;
       const source = env.sources[i]!;
       try {
-        results[i] = await pluginOf(source).capture({ source: source as never, dir, scratch, signal: inner.signal, progress });
+        results[i] = await pluginOf(source).capture({ source: source as never, writer, scratch, signal: inner.signal, progress });
       } catch (err) {
         const isCancel = err instanceof LifeboatError && err.code === 'CANCELLED';
         if (firstError === undefined || (!isCancel && firstError instanceof LifeboatError && firstError.code === 'CANCELLED')) firstError = err;

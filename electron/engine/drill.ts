@@ -8,6 +8,7 @@ import { faultPoint } from './fault-points.js';
 import { timedCheck } from './checks.js';
 import { checksumList, readManifest } from './manifest.js';
 import { hashFile } from './pipeline.js';
+import { artifactReader, folderArtifacts } from './codec/index.js';
 import { ProgressMeter } from './progress.js';
 import { pluginFor } from './sources/index.js';
 
@@ -91,14 +92,13 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
 
   // Bytes first: an artifact whose bytes are wrong gets no content checks (they would prove nothing).
   const sound: Artifact[] = [];
+  const reader = artifactReader(folderArtifacts(setDir));
   progress.setPhase('hash');
   for (const a of manifest.artifacts.filter((x) => !missing.includes(x.file))) {
     if (signal.aborted) throw cancelled();
     const ok = await timedCheck(checks, a.file, 'size and SHA-256 as recorded', async () => {
       // Counted per chunk: a large artifact is progress all along, not once at its end.
-      const got = await hashFile(path.join(setDir, a.file), signal, (n) => progress.addBytes(n));
-      if (got.size !== a.size) throw new Error(`${got.size} bytes, the manifest records ${a.size}: the artifact is truncated or damaged`);
-      if (got.sha256 !== a.sha256) throw new Error(`SHA-256 is ${got.sha256}, the manifest records ${a.sha256}: the artifact is damaged`);
+      await reader.verify(a, { signal, onBytes: (n) => progress.addBytes(n) });
       return `${a.size} bytes, SHA-256 ${a.sha256.slice(0, 16)}…`;
     });
     if (ok) sound.push(a);
@@ -118,7 +118,7 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
       const dir = path.join(scratch, source);
       await fs.mkdir(dir, { mode: 0o700 });
       const config = manifest.environment.sources.find((s) => s.name === source);
-      return plugin.check({ source, artifacts, setDir, scratch: dir, signal, progress, config });
+      return plugin.check({ source, artifacts, reader, scratch: dir, signal, progress, config });
     };
     // Two sources at a time: decompression runs on the thread pool, one per core, and memory
     // stays bounded however many sources the set holds.

@@ -12,6 +12,7 @@ import { readManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { kindOf, pluginOf, restorerOf } from './sources/index.js';
 import type { RestoreContext, RestoreDestination } from './sources/common/types.js';
+import { artifactReader, folderArtifacts } from './codec/index.js';
 
 export interface RestoreTarget {
   source: Source;
@@ -46,7 +47,7 @@ export const RESTORE_DRILL_CHECK = 'drill of the set';
 
 /** The context every restore step of one target is given. */
 export function contextOf(t: RestoreTarget, setDir: string, destination: RestoreDestination | null, signal: AbortSignal, progress: ProgressMeter): RestoreContext {
-  return { source: t.source, artifacts: t.artifacts, setDir, target: t.target, destination, signal, progress };
+  return { source: t.source, artifacts: t.artifacts, reader: artifactReader(folderArtifacts(setDir)), target: t.target, destination, signal, progress };
 }
 
 /** The restore test's destination, or null for a restore over the live data. */

@@ -18,6 +18,7 @@ import { restorerOf } from './sources/index.js';
 import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/common/types.js';
 import type { OwnerPlan } from './sources/common/ownership.js';
 import type { Artifact } from '../../shared/manifest.js';
+import { artifactReader, folderArtifacts } from './codec/index.js';
 
 export interface RestoreOptions {
   home: string;
@@ -192,7 +193,7 @@ function undoLimitsOf(applied: RestoreTarget[], verification: DrillCheck[]): Res
 async function undoApplied(done: RestoreTarget[], ctx: (t: RestoreTarget) => RestoreContext, existed: Map<RestoreTarget, boolean>, safetySet: RestoreResult['safetySet'], safety: Artifact[]): Promise<string[]> {
   const failures: string[] = [];
   for (const t of [...done].reverse()) {
-    const before = existed.get(t) && safetySet ? { setDir: safetySet.path, artifacts: safety.filter((a) => a.source === t.source.name) } : null;
+    const before = existed.get(t) && safetySet ? { reader: artifactReader(folderArtifacts(safetySet.path)), artifacts: safety.filter((a) => a.source === t.source.name) } : null;
     try {
       // Not cancellable: an undo that stops half-way would leave the worst of both.
       await applyOf(t).undo({ ...ctx(t), signal: new AbortController().signal }, before);

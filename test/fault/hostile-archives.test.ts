@@ -13,6 +13,7 @@ import { ProgressMeter } from '../../electron/engine/progress.js';
 import { FilesSource } from '../../shared/environment.js';
 import { Artifact } from '../../shared/manifest.js';
 import { requireBinary, useTempDirs } from '../support/tools.js';
+import { artifactReader, folderArtifacts } from '../../electron/engine/codec/index.js';
 
 /**
  * Archives built to attack the extractor. Each comes with an index and manifest details that list
@@ -220,7 +221,7 @@ describe('hostile archives', () => {
       const sentinel = await fs.stat(path.join(g.outside, 'sentinel.txt'));
 
       let err: { code?: string; message: string } | undefined;
-      await filesRestore.stage({ source: src, artifacts: set.artifacts, setDir: set.setDir, target: g.target, staged: g.staged, signal: new AbortController().signal, progress: meter() }).catch((e: unknown) => {
+      await filesRestore.stage({ source: src, artifacts: set.artifacts, reader: artifactReader(folderArtifacts(set.setDir)), target: g.target, staged: g.staged, signal: new AbortController().signal, progress: meter() }).catch((e: unknown) => {
         err = e as { code?: string; message: string };
       });
       expect(err?.code, err?.message).toBe('UNSAFE_ARCHIVE');
@@ -236,7 +237,7 @@ describe('hostile archives', () => {
       expect((await fs.readdir(path.dirname(g.staged))).sort()).toEqual(['assets']);
 
       const scratch = await fs.mkdtemp(path.join(g.base, 'drill-'));
-      const checks = await filesPlugin.check({ source: 'assets', artifacts: set.artifacts, setDir: set.setDir, scratch, signal: new AbortController().signal, progress: meter() });
+      const checks = await filesPlugin.check({ source: 'assets', artifacts: set.artifacts, reader: artifactReader(folderArtifacts(set.setDir)), scratch, signal: new AbortController().signal, progress: meter() });
       const extraction = checks.find((ch) => ch.name === 'extracts safely');
       expect(extraction?.status).toBe('FAIL');
       expect(extraction?.reason).toContain(built.names);

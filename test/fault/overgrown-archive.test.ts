@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../shared/drill.js';
-import type { Manifest } from '../../shared/manifest.js';
+import { Artifact, type Manifest } from '../../shared/manifest.js';
 import type { ActivityEntry } from '../../shared/api.js';
 import { createWebBridge } from '../../renderer/src/lib/web-bridge.js';
 import { manifestDigest } from '../../electron/engine/manifest.js';
@@ -14,6 +14,7 @@ import { makeLiveData, treeFingerprint } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { failure, jsonOf, requireBinary, runCli, useTempDirs } from '../support/tools.js';
 import { useServedHosts } from '../support/web-host.js';
+import { artifactReader, folderArtifacts } from '../../electron/engine/codec/index.js';
 
 /**
  * A sealed set whose archive holds more file bytes than its manifest records, found before the
@@ -134,7 +135,9 @@ describe('a damaged archive', () => {
     const dest = path.join(path.dirname(archive), 'dest');
     mkdirSync(dest);
     const progress = new ProgressMeter({ operation: 'drill', env: 't' }, { bytes: 0, files: 0 }, undefined);
-    return failure(extract(archive, dest, details, { links: 'record', signal: new AbortController().signal, progress }));
+    const bytes = readFileSync(archive);
+    const artifact = Artifact.parse({ source: 'assets', kind: 'files', file: path.basename(archive), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), compression: 'gzip', encryption: 'none', details });
+    return failure(extract(artifactReader(folderArtifacts(path.dirname(archive))), artifact, dest, details, { links: 'record', signal: new AbortController().signal, progress }));
   };
 
   it('cut off inside its second file: the error names that entry', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { filesPlugin } from '../../electron/engine/sources/files/files.js';
@@ -12,6 +12,7 @@ import { Artifact } from '../../shared/manifest.js';
 import { DrillCheck } from '../../shared/drill.js';
 import { InUse, SourcePreview } from '../../shared/restore.js';
 import { sha256sum, useTempDirs, failure } from '../support/tools.js';
+import { artifactReader, artifactWriter, folderArtifacts } from '../../electron/engine/codec/index.js';
 
 const tempDir = useTempDirs();
 const meter = () => new ProgressMeter({ operation: 'restore', env: 't' }, { bytes: 0, files: 0 }, undefined);
@@ -24,12 +25,12 @@ const rootOwner = { uid: 0, gid: 0, user: 'root', group: 'root' };
 async function capture(base: string, src: FilesSource) {
   const setDir = await fs.mkdtemp(path.join(base, 'set-'));
   const scratch = await fs.mkdtemp(path.join(base, 'scratch-'));
-  const artifacts = (await filesPlugin.capture({ source: src, dir: setDir, scratch, signal: signal(), progress: meter() })).map((a) => Artifact.parse(a));
+  const artifacts = (await filesPlugin.capture({ source: src, writer: artifactWriter(folderArtifacts(setDir)), scratch, signal: signal(), progress: meter() })).map((a) => Artifact.parse(a));
   return { setDir, artifacts };
 }
 
 /** The restore context for `target`, from a captured set. */
-const ctxOf = (src: FilesSource, set: { setDir: string; artifacts: Artifact[] }, target: string, progress = meter(), sig = signal()) => ({ source: src, artifacts: set.artifacts, setDir: set.setDir, target, signal: sig, progress });
+const ctxOf = (src: FilesSource, set: { setDir: string; artifacts: Artifact[] }, target: string, progress = meter(), sig = signal()) => ({ source: src, artifacts: set.artifacts, reader: artifactReader(folderArtifacts(set.setDir)), target, signal: sig, progress });
 
 
 const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
@@ -229,7 +230,10 @@ describe('files restore: stage and verify', () => {
     const i = lines.findIndex((l) => l.includes('"docs/readme.txt"'));
     lines[i] = lines[i]!.replace(/"sha256":"[0-9a-f]{64}"/, `"sha256":"${'0'.repeat(64)}"`);
     await fs.writeFile(path.join(forged, 'assets.files.jsonl'), lines.join('\n'));
-    const mismatch = await failure(filesRestore.stage({ ...ctxOf(src, { setDir: forged, artifacts: set.artifacts }, root), staged }));
+    // Described by its own bytes, as the drill before a restore would have passed them.
+    const index = await fs.readFile(path.join(forged, 'assets.files.jsonl'));
+    const artifacts = set.artifacts.map((a) => (a.file === 'assets.files.jsonl' ? { ...a, size: index.length, sha256: createHash('sha256').update(index).digest('hex') } : a));
+    const mismatch = await failure(filesRestore.stage({ ...ctxOf(src, { setDir: forged, artifacts }, root), staged }));
     expect(mismatch.code).toBe('STAGE_FAILED');
     expect(mismatch.message).toContain('docs/readme.txt');
     expect(await exists(staged)).toBe(false);

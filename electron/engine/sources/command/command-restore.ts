@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { CommandSource } from '../../../../shared/environment.js';
@@ -10,12 +10,14 @@ import { timedCheck } from '../../checks.js';
 import { fsyncDir, fsyncFile } from '../../durable.js';
 import { fsError, LifeboatError } from '../../errors.js';
 import { HashTap } from '../../pipeline.js';
-import { checkStep, expand, finishStep, outputOf, proveOutput, runDump, shown, startStep } from './command.js';
+import { checkStep, finishStep, outputOf, proveOutput, runDump, shown, startStep } from './command.js';
+import type { ArtifactReader } from '../../codec/index.js';
 import { destinationFolder } from '../common/destination.js';
 import { objectDigest, objectLabel, readFixture } from './django-fixture.js';
-import type { ApplyRestore, RestoreContext, RestoreDestination } from '../common/types.js';
+import type { ApplyRestore, RestoreContext, RestoreDestination, SavedData } from '../common/types.js';
 
 type Ctx = RestoreContext<CommandSource>;
+type Output = NonNullable<ReturnType<typeof outputOf>>;
 
 /** Reads a stream to its end; a tap before it has counted and hashed every chunk. */
 async function drain(source: AsyncIterable<unknown>): Promise<void> {
@@ -96,9 +98,8 @@ async function inUse(source: CommandSource): Promise<InUse> {
 async function apply(ctx: Ctx): Promise<DrillCheck[]> {
   const artifact = outputIn(ctx);
   const started = performance.now();
-  const file = path.join(ctx.setDir, artifact.file);
   if (ctx.destination) {
-    await writeOutput(file, artifact.details.rawSize, ctx.target);
+    await writeOutput(ctx.reader, artifact, ctx.target);
     return [{ target: ctx.target, name: 'output written', status: 'PASS', reason: `${artifact.details.rawSize} bytes from ${artifact.file}`, durationMs: performance.now() - started }];
   }
   const checks: DrillCheck[] = [];
@@ -109,7 +110,7 @@ async function apply(ctx: Ctx): Promise<DrillCheck[]> {
     ctx.progress.setPhase('restore', ctx.source.name);
   }
   const loading = performance.now();
-  await feed(ctx.source, file, artifact.details.rawSize, ctx.signal);
+  await feed(ctx.source, ctx.reader, artifact, ctx.signal);
   checks.push({ target: ctx.target, name: 'restore command succeeded', status: 'PASS', reason: `${shown(ctx.source.restore)} read ${artifact.details.rawSize} bytes and exited with status 0`, durationMs: performance.now() - loading });
   return checks;
 }
@@ -123,19 +124,19 @@ async function reset(source: CommandSource, signal: AbortSignal): Promise<void> 
 }
 
 /** Runs the restore command on a stored output; throws with its stderr unless it exits with status 0. */
-async function feed(source: CommandSource, file: string, rawSize: number, signal: AbortSignal): Promise<void> {
+async function feed(source: CommandSource, reader: ArtifactReader, artifact: Output, signal: AbortSignal): Promise<void> {
   await checkStep(source, 'restore');
-  const running = startStep(source, 'restore', signal, expand(file, rawSize));
+  const running = startStep(source, 'restore', signal, reader.open(artifact));
   running.stdout.resume();
   await finishStep(source, 'restore', running, 'What it wrote before it stopped is undone from the safety set.');
 }
 
 /** The decompressed output to `dest`, whole or not at all (a temporary name, fsync, rename). */
-async function writeOutput(file: string, rawSize: number, dest: string): Promise<void> {
+async function writeOutput(reader: ArtifactReader, artifact: Output, dest: string): Promise<void> {
   await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
   const temp = `${dest}.lifeboat-partial`;
   try {
-    await pipeline(expand(file, rawSize), createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+    await reader.materialize(artifact, temp);
     await fsyncFile(temp);
     await fs.rename(temp, dest);
     await fsyncDir(path.dirname(dest));
@@ -146,7 +147,7 @@ async function writeOutput(file: string, rawSize: number, dest: string): Promise
 }
 
 /** Live: the safety set's output goes back through the reset (when there is one) and the restore command. A restore test: its file is removed. */
-async function undo(ctx: Ctx, before: { setDir: string; artifacts: Artifact[] } | null): Promise<void> {
+async function undo(ctx: Ctx, before: SavedData | null): Promise<void> {
   if (ctx.destination) {
     await fs.rm(ctx.target, { force: true });
     return;
@@ -154,7 +155,7 @@ async function undo(ctx: Ctx, before: { setDir: string; artifacts: Artifact[] } 
   const saved = before && outputOf(before.artifacts);
   if (!saved) throw new Error('there is no safety set of it to put back');
   if (ctx.source.reset) await reset(ctx.source, ctx.signal);
-  await feed(ctx.source, path.join(before.setDir, saved.file), saved.details.rawSize, ctx.signal);
+  await feed(ctx.source, before.reader, saved, ctx.signal);
 }
 
 /**
@@ -179,7 +180,7 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
   }
   if (d.format === 'django-fixture') {
     const wanted = new Map<string, string>();
-    await proveOutput(path.join(ctx.setDir, artifact.file), d, (obj) => wanted.set(objectDigest(obj), objectLabel(obj)));
+    await proveOutput(ctx.reader, artifact, (obj) => wanted.set(objectDigest(obj), objectLabel(obj)));
     let extra = 0;
     await timedCheck(checks, ctx.target, 'every object of the set is back, field for field', async () => {
       const found = await runDump(ctx.source, ctx.signal, (out) => readFixture(out, (obj) => {

@@ -1,15 +1,15 @@
-import { constants, createReadStream, promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import type { CommandSource, CommandStep } from '../../../../shared/environment.js';
 import type { Artifact, CommandOutputDetails } from '../../../../shared/manifest.js';
 import type { DrillCheck } from '../../../../shared/drill.js';
 import { count } from '../../../../shared/format.js';
 import { timedCheck } from '../../checks.js';
 import { cancelled, LifeboatError } from '../../errors.js';
-import { ByteLimit, HashTap, writeArtifact } from '../../pipeline.js';
+import { HashTap } from '../../pipeline.js';
+import type { ArtifactReader } from '../../codec/index.js';
 import { describeExit, startProgram, type ProgramExit, type RunningProgram } from '../../run-program.js';
 import { readFixture, type FixtureObject, type FixtureSummary } from './django-fixture.js';
 import type { CaptureContext, CheckContext, SourceEstimate, SourcePlugin } from '../common/types.js';
@@ -111,40 +111,33 @@ async function inspect(source: CommandSource): Promise<SourceEstimate> {
  * command's stderr. A Django fixture is then read back from the artifact and counted per model.
  */
 async function capture(ctx: CaptureContext<CommandSource>): Promise<Artifact[]> {
-  const { source, dir, signal, progress } = ctx;
+  const { source, writer, signal, progress } = ctx;
   await checkStep(source, 'dump');
   progress.setPhase('dump command', source.name);
   const file = `${source.name}.out.gz`;
-  const dest = path.join(dir, file);
   const running = startStep(source, 'dump', signal);
   const nothing = 'Nothing was sealed.';
   let written;
   try {
-    written = await writeArtifact(running.stdout, dest, { compression: 'gzip', signal, onRawBytes: (n) => progress.addBytes(n) });
+    written = await writer.write(file, running.stdout, { compression: 'gzip', signal, onRawBytes: (n) => progress.addBytes(n) });
   } finally {
     await finishStep(source, 'dump', running, nothing);
   }
-  if (written.rawSize === 0) {
+  if (written.raw.size === 0) {
     throw new LifeboatError('COMMAND_FAILED', `The dump command of source "${source.name}" (${shown(source.dump)}) exited with status 0 but printed nothing.`, `A dump command must write the data to its standard output; check "dump.argv" (e.g. no --output option). ${nothing}`);
   }
-  const details: CommandOutputDetails = { type: 'command-output', rawSize: written.rawSize, rawSha256: written.rawSha256, format: source.format ?? 'raw' };
+  const details: CommandOutputDetails = { type: 'command-output', rawSize: written.raw.size, rawSha256: written.raw.sha256, format: source.format ?? 'raw' };
+  const artifact: Artifact = { source: source.name, kind: 'command', ...written.stored, details };
   if (source.format === 'django-fixture') {
     progress.setPhase('count objects', source.name);
     try {
-      details.models = (await readFixture(expand(dest, written.rawSize))).models;
+      details.models = (await readFixture(writer.open(artifact, { signal }))).models;
     } catch (err) {
       throw new LifeboatError('COMMAND_FAILED', `The output of the dump command of source "${source.name}" is not a Django JSON fixture: ${(err as Error).message}.`, `Make it print only JSON (dumpdata --format json, without --output), or remove "format" from the source. ${nothing}`);
     }
   }
   progress.addFiles(1);
-  return [{ source: source.name, kind: 'command', file, size: written.size, sha256: written.sha256, compression: 'gzip', encryption: 'none', details }];
-}
-
-/** The stored output, decompressed, stopping past the recorded size. */
-export function expand(file: string, rawSize: number): Readable {
-  const out = new PassThrough();
-  pipeline(createReadStream(file, { highWaterMark: 1 << 18 }), createGunzip(), new ByteLimit(rawSize, path.basename(file)), out).catch((err: unknown) => out.destroy(err as Error));
-  return out;
+  return [artifact];
 }
 
 /** The command-output artifact of a source's artifacts. */
@@ -156,10 +149,11 @@ export function outputOf(artifacts: Artifact[]): (Artifact & { details: CommandO
  * Reads the stored output once: its size and SHA-256 against the manifest and, for a Django
  * fixture, every object's shape and the objects per model.
  */
-export async function proveOutput(file: string, details: CommandOutputDetails, onObject?: (obj: FixtureObject) => void): Promise<{ size: number; sha256: string; fixture?: FixtureSummary; fixtureError?: string }> {
+export async function proveOutput(reader: ArtifactReader, artifact: Artifact & { details: CommandOutputDetails }, onObject?: (obj: FixtureObject) => void): Promise<{ size: number; sha256: string; fixture?: FixtureSummary; fixtureError?: string }> {
+  const details = artifact.details;
   const tap = new HashTap();
   const plain = new PassThrough();
-  const read = pipeline(createReadStream(file, { highWaterMark: 1 << 18 }), createGunzip(), new ByteLimit(details.rawSize, path.basename(file)), tap, plain);
+  const read = pipeline(reader.open(artifact), tap, plain);
   let fixture: FixtureSummary | undefined;
   let fixtureError: string | undefined;
   if (details.format === 'django-fixture') {
@@ -188,12 +182,13 @@ export function compareModels(recorded: { name: string; rows: number }[], found:
  * own; `LIFEBOAT_DRILL_DIR` names an empty folder for it inside the drill's scratch folder. Throws
  * with the end of what the command said unless it exits with status 0.
  */
-async function drillLoad(source: CommandSource, file: string, rawSize: number, scratch: string, signal: AbortSignal): Promise<string> {
+async function drillLoad(source: CommandSource, reader: ArtifactReader, artifact: Artifact & { details: CommandOutputDetails }, scratch: string, signal: AbortSignal): Promise<string> {
+  const rawSize = artifact.details.rawSize;
   const step = stepOf(source, 'drill');
   await checkStep(source, 'drill');
   const folder = path.join(scratch, 'drill-target');
   await fs.mkdir(folder, { mode: 0o700 });
-  const running = startStep(source, 'drill', signal, expand(file, rawSize), { LIFEBOAT_DRILL_DIR: folder });
+  const running = startStep(source, 'drill', signal, reader.open(artifact), { LIFEBOAT_DRILL_DIR: folder });
   let stdout = '';
   running.stdout.on('data', (d: Buffer) => {
     stdout = (stdout + d.toString('utf8')).slice(-4096);
@@ -219,7 +214,7 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
   ctx.progress.setPhase('decompress', ctx.source);
   let proof: Awaited<ReturnType<typeof proveOutput>> | undefined;
   const whole = await timedCheck(checks, artifact.file, 'decompresses to the recorded output', async () => {
-    proof = await proveOutput(path.join(ctx.setDir, artifact.file), d);
+    proof = await proveOutput(ctx.reader, artifact);
     ctx.progress.addBytes(proof.size);
     if (proof.size !== d.rawSize || proof.sha256 !== d.rawSha256) throw new Error(`decompressed to ${proof.size} bytes with SHA-256 ${proof.sha256.slice(0, 12)}…, the manifest records ${d.rawSize} bytes and ${d.rawSha256.slice(0, 12)}…`);
     return `${d.rawSize} bytes, SHA-256 matches`;
@@ -238,7 +233,7 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
   const config = ctx.config?.kind === 'command' ? ctx.config : undefined;
   if (config?.drill) {
     ctx.progress.setPhase('drill command', ctx.source);
-    await timedCheck(checks, artifact.file, 'drill command loads the output', () => drillLoad(config, path.join(ctx.setDir, artifact.file), d.rawSize, ctx.scratch, ctx.signal));
+    await timedCheck(checks, artifact.file, 'drill command loads the output', () => drillLoad(config, ctx.reader, artifact, ctx.scratch, ctx.signal));
   }
   return checks;
 }

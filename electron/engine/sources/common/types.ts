@@ -4,6 +4,7 @@ import type { DrillCheck } from '../../../../shared/drill.js';
 import type { ProgressMeter } from '../../progress.js';
 import type { InUse, SourcePreview } from '../../../../shared/restore.js';
 import type { OwnerPlan } from './ownership.js';
+import type { ArtifactReader, ArtifactWriter } from '../../codec/index.js';
 
 /** What a source measures before a run: totals for progress, and proof it can be read. */
 export interface SourceEstimate {
@@ -13,9 +14,9 @@ export interface SourceEstimate {
 
 export interface CaptureContext<S extends Source> {
   source: S;
-  /** The hidden partial set folder; artifacts are written straight into it. */
-  dir: string;
-  /** A scratch folder on the same disk as `dir`, removed after the run. */
+  /** Writes this source's artifacts into the partial set: a plug-in hands it plain streams. */
+  writer: ArtifactWriter;
+  /** A scratch folder on the same disk as the partial set, removed after the run. */
   scratch: string;
   signal: AbortSignal;
   progress: ProgressMeter;
@@ -25,8 +26,8 @@ export interface CheckContext {
   /** The source's name and every artifact the manifest records for it. */
   source: string;
   artifacts: Artifact[];
-  /** The sealed set folder (read only: a drill never writes there). */
-  setDir: string;
+  /** The sealed set's artifacts as plain bytes, checked against the manifest (a drill never writes there). */
+  reader: ArtifactReader;
   /** A scratch folder for decompressing and extracting, removed after the drill. */
   scratch: string;
   signal: AbortSignal;
@@ -66,8 +67,8 @@ export interface RestoreContext<S extends Source = Source> {
   source: S;
   /** The artifacts the set records for this source. */
   artifacts: Artifact[];
-  /** The sealed set folder (read only). */
-  setDir: string;
+  /** The sealed set's artifacts as plain bytes, checked against the manifest (read only). */
+  reader: ArtifactReader;
   /** Where the data goes, as `target()` named it: the live place, or inside the restore test's destination. */
   target: string;
   /** Null or absent for a restore over the live data. */
@@ -148,12 +149,18 @@ export interface ApplyRestore<S extends Source = Source> extends RestoreCommon<S
    * Puts back what the target held before `apply`: the safety set's data (`before`), or, when
    * there was nothing (a new database, a restore test), removes what `apply` made.
    */
-  undo(ctx: RestoreContext<S>, before: { setDir: string; artifacts: Artifact[] } | null): Promise<void>;
+  undo(ctx: RestoreContext<S>, before: SavedData | null): Promise<void>;
   /**
    * Why restoring the safety set afterwards would not put the live data back exactly (a restore
    * that merges keeps what it added), or null; given the restore's verification of this target.
    */
   undoLimit?(source: S, verification: DrillCheck[]): string | null;
+}
+
+/** A set a restore can put back from: the safety set's artifacts of one source, and their reader. */
+export interface SavedData {
+  reader: ArtifactReader;
+  artifacts: Artifact[];
 }
 
 /** The restore half of a source kind. */

@@ -1,12 +1,12 @@
 import { Unpack, type ReadEntry } from 'tar';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import type { TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import path from 'node:path';
-import type { ArchiveDetails } from '../../../../shared/manifest.js';
+import type { Artifact, ArchiveDetails } from '../../../../shared/manifest.js';
 import { cancelled, LifeboatError } from '../../errors.js';
-import { ByteLimit, HashTap } from '../../pipeline.js';
+import { HashTap } from '../../pipeline.js';
+import type { ArtifactReader } from '../../codec/index.js';
 import type { ProgressMeter } from '../../progress.js';
 import type { EntryHeader, Listing } from './file-index.js';
 
@@ -22,11 +22,10 @@ export interface ExtractOptions {
   progress: ProgressMeter;
 }
 
-/** What an extraction found, each entry's tar header, the entries it refused (each named, with why), and the archive's own bytes. */
+/** What an extraction found, each entry's tar header, and the entries it refused (each named, with why). */
 export interface Extracted extends Listing {
   headers: Map<string, EntryHeader>;
   refused: string[];
-  archive: { size: number; sha256: string };
 }
 
 const UNSAFE_HINT = 'The archive does not match its manifest: it may be damaged or forged. Use another set, and run a drill on this one.';
@@ -77,7 +76,7 @@ function ancestors(name: string): string[] {
  * UNSAFE_ARCHIVE naming where it stopped). In `create` mode links are made last, and only when
  * nothing was refused; a link whose path already exists is refused.
  */
-export async function extract(archivePath: string, dest: string, details: ArchiveDetails, opts: ExtractOptions): Promise<Extracted> {
+export async function extract(reader: ArtifactReader, artifact: Artifact, dest: string, details: ArchiveDetails, opts: ExtractOptions): Promise<Extracted> {
   const got = { files: new Map<string, { size: number; sha256: string }>(), dirs: new Set<string>(), links: new Map<string, string>(), headers: new Map<string, EntryHeader>(), refused: [] as string[] };
   // Each file's size and SHA-256, kept as its stream finishes: holding the streams themselves
   // until the end would grow memory with the number of files.
@@ -87,8 +86,9 @@ export async function extract(archivePath: string, dest: string, details: Archiv
   const parents = new Set<string>(); // folders that accepted entries lie in
   const recorded = details.fileCount + details.dirCount + details.symlinkCount;
   const budget = { left: details.totalBytes, total: details.totalBytes };
-  const name = path.basename(archivePath);
-  const src = createReadStream(archivePath, { highWaterMark: 1 << 18 });
+  const name = artifact.file;
+  // The tar stream, decompressed and checked by the codec (its bytes against the manifest, its size against the budget the manifest gives).
+  const src = reader.open(artifact, { signal: opts.signal });
   let stopped = false; // after a failure no further entry is accepted
   let failure: LifeboatError | undefined; // our own first refusal, which ends the extraction
   let current: string | undefined; // the entry node-tar is at, so an error can name it
@@ -148,11 +148,9 @@ export async function extract(archivePath: string, dest: string, details: Archiv
   });
   // node-tar emits 'end' once the archive has ended and every entry's file work has settled.
   const idle = new Promise<void>((resolve) => unpack.once('end', () => resolve()));
-  const raw = new HashTap();
-  const tarBudget = details.totalBytes + (recorded + 100) * 16384 + (1 << 20);
   try {
     // node-tar's Unpack is a Minipass-style writable, not a Node stream class; pipeline drives it through write/end/events.
-    await pipeline(src, raw, createGunzip(), new ByteLimit(tarBudget, name), unpack as unknown as NodeJS.WritableStream, { signal: opts.signal });
+    await pipeline(src, unpack as unknown as NodeJS.WritableStream, { signal: opts.signal });
     // A refusal after the last read of the file cannot fail the pipeline any more.
     if (failure) throw failure;
   } catch (caught) {
@@ -161,7 +159,7 @@ export async function extract(archivePath: string, dest: string, details: Archiv
     if (opts.signal.aborted) throw cancelled();
     const err = failure ?? caught;
     const message = `${name} could not be extracted: ${namingEntry(err, current)}`;
-    // A budget or entry cap (ours, or ByteLimit's DRILL_FAILED) means the archive is not what its manifest says.
+    // A budget or entry cap (ours, or the codec's DRILL_FAILED) means the archive is not what its manifest says.
     if (err instanceof LifeboatError && (err.code === 'UNSAFE_ARCHIVE' || err.code === 'DRILL_FAILED')) throw new LifeboatError('UNSAFE_ARCHIVE', message, UNSAFE_HINT);
     // eslint-disable-next-line preserve-caught-error -- the refusal recorded while reading is the real cause; the pipeline's error only follows from it
     throw new Error(message, { cause: err });
@@ -174,7 +172,7 @@ export async function extract(archivePath: string, dest: string, details: Archiv
     opts.progress.addFiles(1);
   }
   if (opts.links === 'create' && !got.refused.length) await createLinks(dest, got.links, got.refused);
-  return { ...got, archive: { size: raw.bytes, sha256: raw.digest() } };
+  return got;
 }
 
 /**

@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { writeArtifact, type WrittenArtifact } from '../../pipeline.js';
+import type { Artifact } from '../../../../shared/manifest.js';
+import type { ArtifactReader, ArtifactWriter, Written } from '../../codec/index.js';
 
 /** The index format this Lifeboat writes and the newest it reads. */
 export const INDEX_FORMAT = 1;
@@ -41,7 +41,7 @@ export type IndexHeader = z.infer<typeof IndexHeader>;
  * Writes the index as an uncompressed artifact (one JSON object a line, header first, keys in a
  * fixed order) through the same fsynced, hashed pipeline as every other artifact.
  */
-export function writeIndex(dest: string, header: IndexHeader, entries: IndexEntry[], signal?: AbortSignal): Promise<WrittenArtifact> {
+export function writeIndex(writer: ArtifactWriter, file: string, header: IndexHeader, entries: IndexEntry[], signal?: AbortSignal): Promise<Written> {
   const owner = (o: { uid?: number; gid?: number; user?: string; group?: string }) => ({ uid: o.uid, gid: o.gid, user: o.user, group: o.group });
   function* lines(): Generator<Buffer> {
     yield Buffer.from(`${JSON.stringify({ format: header.format, source: header.source, root: header.root, mode: header.mode, ...owner(header) })}\n`);
@@ -50,41 +50,47 @@ export function writeIndex(dest: string, header: IndexHeader, entries: IndexEntr
       yield Buffer.from(`${JSON.stringify({ path: e.path, type: e.type, size: e.size, mtime: e.mtime, mode: e.mode, ...owner(e), ...extra })}\n`);
     }
   }
-  return writeArtifact(Readable.from(lines(), { objectMode: false }), dest, { compression: 'none', signal });
+  return writer.write(file, Readable.from(lines(), { objectMode: false }), { compression: 'none', signal });
 }
 
 /**
  * Reads and validates a whole index. Throws an Error naming the first bad line (not JSON, a
  * missing field, a path listed twice) or a format newer than this Lifeboat reads.
  */
-export async function readIndex(file: string, signal?: AbortSignal): Promise<{ header: IndexHeader; entries: IndexEntry[] }> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8', signal }), crlfDelay: Infinity });
+export async function readIndex(reader: ArtifactReader, artifact: Artifact, signal?: AbortSignal): Promise<{ header: IndexHeader; entries: IndexEntry[] }> {
+  const input = reader.open(artifact, { signal });
+  input.setEncoding('utf8');
+  const rl = createInterface({ input, crlfDelay: Infinity });
   let header: IndexHeader | undefined;
   const entries: IndexEntry[] = [];
   const seen = new Set<string>();
   let n = 0;
-  for await (const line of rl) {
-    n++;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new Error(`line ${n} is not JSON: ${line.slice(0, 80)}`);
+  try {
+    for await (const line of rl) {
+      n++;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new Error(`line ${n} is not JSON: ${line.slice(0, 80)}`);
+      }
+      const parsed = (header ? IndexEntry : IndexHeader).safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new Error(`line ${n} is not a valid ${header ? 'entry' : 'header'}: ${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}`);
+      }
+      if (!header) {
+        header = parsed.data as IndexHeader;
+        if (header.format > INDEX_FORMAT) throw new Error(`the index was made by a newer Lifeboat (format ${header.format}); update Lifeboat to read it`);
+        continue;
+      }
+      const entry = parsed.data as IndexEntry;
+      if (seen.has(entry.path)) throw new Error(`line ${n} lists ${entry.path} a second time`);
+      seen.add(entry.path);
+      entries.push(entry);
     }
-    const parsed = (header ? IndexEntry : IndexHeader).safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`line ${n} is not a valid ${header ? 'entry' : 'header'}: ${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}`);
-    }
-    if (!header) {
-      header = parsed.data as IndexHeader;
-      if (header.format > INDEX_FORMAT) throw new Error(`the index was made by a newer Lifeboat (format ${header.format}); update Lifeboat to read it`);
-      continue;
-    }
-    const entry = parsed.data as IndexEntry;
-    if (seen.has(entry.path)) throw new Error(`line ${n} lists ${entry.path} a second time`);
-    seen.add(entry.path);
-    entries.push(entry);
+  } finally {
+    input.destroy(); // a bad line stops the read: the file is closed, not left paused
   }
   if (!header) throw new Error('the index is empty (no header line)');
   return { header, entries };

@@ -8,7 +8,7 @@ import type { FilesSource } from '../../../../shared/environment.js';
 import type { Artifact, ArchiveDetails } from '../../../../shared/manifest.js';
 import type { DrillCheck } from '../../../../shared/drill.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from '../../errors.js';
-import { HashTap, writeArtifact } from '../../pipeline.js';
+import { HashTap } from '../../pipeline.js';
 import { timedCheck } from '../../checks.js';
 import { walk, type WalkEntry } from './walk.js';
 import { extract } from './archive-extract.js';
@@ -120,7 +120,7 @@ async function packEntry(ctx: CaptureContext<FilesSource>, archive: TarArchive, 
  * `<name>.files.jsonl`. On any failure neither artifact is left in the set folder.
  */
 async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
-  const { source, dir, signal, progress } = ctx;
+  const { source, writer, signal, progress } = ctx;
   progress.setPhase('scan', source.name);
   const entries = await walk(source.path, source, source.name, signal);
   const accounts = await Accounts.load();
@@ -137,7 +137,7 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
   archive.on('error', (err) => gate.destroy(err));
   archive.on('warning', (err) => gate.destroy(err));
   archive.pipe(gate);
-  const writing = writeArtifact(gate, path.join(dir, file), { compression: 'gzip', signal });
+  const writing = writer.write(file, gate, { compression: 'gzip', signal });
   const failed = new Promise<never>((_, reject) => void writing.catch(reject));
   failed.catch(noop);
   const records: IndexEntry[] = [];
@@ -156,24 +156,19 @@ async function capture(ctx: CaptureContext<FilesSource>): Promise<Artifact[]> {
     current.read?.destroy();
     archive.unpipe(gate); // the abandoned archiver stalls on back-pressure and is collected
     gate.destroy(err instanceof Error ? err : new Error(String(err)));
-    await writing.catch(noop); // writeArtifact removes the partial file before it settles
+    await writing.catch(noop); // the writer removes the partial file before it settles
     if (signal.aborted) throw cancelled();
     throw err;
   }
   progress.setPhase('index', source.name);
-  let index;
-  try {
-    index = await writeIndex(path.join(dir, indexFile), { format: INDEX_FORMAT, source: source.name, root: source.path, ...rootOwner }, records, signal);
-  } catch (err) {
-    await fs.rm(path.join(dir, file), { force: true });
-    throw err;
-  }
+  // Should the index fail, the run removes the partial set with the archive in it.
+  const index = await writeIndex(writer, indexFile, { format: INDEX_FORMAT, source: source.name, root: source.path, ...rootOwner }, records, signal);
   const count = (t: IndexEntry['type']) => records.filter((r) => r.type === t).length;
   const totalBytes = records.reduce((sum, r) => sum + (r.type === 'file' ? r.size : 0), 0);
-  const common = { source: source.name, kind: 'files', encryption: 'none' } as const;
+  const common = { source: source.name, kind: 'files' } as const;
   return [
-    { ...common, file, size: written.size, sha256: written.sha256, compression: 'gzip', details: { type: 'archive', fileCount: count('file'), totalBytes, dirCount: count('dir'), symlinkCount: count('symlink'), indexFile } },
-    { ...common, file: indexFile, size: index.size, sha256: index.sha256, compression: 'none', details: { type: 'file-index', entries: records.length } },
+    { ...common, ...written.stored, details: { type: 'archive', fileCount: count('file'), totalBytes, dirCount: count('dir'), symlinkCount: count('symlink'), indexFile } },
+    { ...common, ...index.stored, details: { type: 'file-index', entries: records.length } },
   ];
 }
 
@@ -183,7 +178,7 @@ async function checkArchive(ctx: CheckContext, artifact: Artifact, details: Arch
   let index: IndexEntry[] | undefined;
   await timedCheck(checks, details.indexFile, 'index parses', async () => {
     if (indexArtifact?.details.type !== 'file-index') throw new Error(`the manifest lists no index ${details.indexFile} for ${target}`);
-    const read = await readIndex(path.join(ctx.setDir, details.indexFile), ctx.signal);
+    const read = await readIndex(ctx.reader, indexArtifact, ctx.signal);
     if (read.entries.length !== indexArtifact.details.entries) throw new Error(`it lists ${read.entries.length} entries, the manifest records ${indexArtifact.details.entries}`);
     index = read.entries;
     return `${read.entries.length} entries of source "${read.header.source}", format ${read.header.format}`;
@@ -195,7 +190,7 @@ async function checkArchive(ctx: CheckContext, artifact: Artifact, details: Arch
     let listing: Listing | undefined;
     let headers: Map<string, EntryHeader> | undefined;
     await timedCheck(checks, target, 'extracts safely', async () => {
-      const got = await extract(path.join(ctx.setDir, artifact.file), dest, details, { links: 'record', signal: ctx.signal, progress: ctx.progress });
+      const got = await extract(ctx.reader, artifact, dest, details, { links: 'record', signal: ctx.signal, progress: ctx.progress });
       listing = got;
       headers = got.headers;
       if (got.refused.length) throw new Error(`refused ${got.refused.length} entries: ${firstFew(got.refused)}; nothing was written outside the scratch folder`);

@@ -170,7 +170,9 @@ export async function loadSet(ctx: RestoreContext<FilesSource>): Promise<SetData
   if (archive?.details.type !== 'archive') throw new LifeboatError('NOT_A_SET', `The set records no archive for source "${ctx.source.name}".`, 'The manifest is incomplete; use another set.');
   const details = archive.details;
   try {
-    const { header, entries } = await readIndex(path.join(ctx.setDir, details.indexFile), ctx.signal);
+    const indexArtifact = ctx.artifacts.find((a) => a.file === details.indexFile && a.details.type === 'file-index');
+    if (!indexArtifact) throw new Error('the manifest does not list it');
+    const { header, entries } = await readIndex(ctx.reader, indexArtifact, ctx.signal);
     return { archive, details, header, entries, index: new Map(entries.map((e) => [e.path, e])) };
   } catch (err) {
     if (ctx.signal.aborted) throw cancelled();

@@ -1,13 +1,11 @@
-import path from 'node:path';
 import type { PostgresSource } from '../../../../shared/environment.js';
 import type { DrillCheck } from '../../../../shared/drill.js';
-import type { Artifact } from '../../../../shared/manifest.js';
 import type { InUse, SourcePreview } from '../../../../shared/restore.js';
 import { timedCheck } from '../../checks.js';
 import { LifeboatError } from '../../errors.js';
 import { clientVersion, connectionOf, countTables, databaseExists, describeConnection, maintenance, majorOf, requireAtLeast, serverVersion, type PgConnection } from './postgres-client.js';
 import { compareCounts, dumpOf, restoreDump } from './postgres.js';
-import type { ApplyRestore, RestoreContext, RestoreDestination } from '../common/types.js';
+import type { ApplyRestore, RestoreContext, RestoreDestination, SavedData } from '../common/types.js';
 
 type Ctx = RestoreContext<PostgresSource>;
 
@@ -74,7 +72,7 @@ async function apply(ctx: Ctx): Promise<DrillCheck[]> {
   const created = !(await databaseExists(c, c.database, ctx.signal));
   if (created) await maintenance(c, 'CREATE DATABASE :"db";', { signal: ctx.signal, what: `Creating ${describeConnection(c)}`, vars: { db: c.database } });
   try {
-    await restoreDump(c, path.join(ctx.setDir, artifact.file), { clean: !created, keepOwners: !ctx.destination, signal: ctx.signal });
+    await restoreDump(c, await ctx.reader.fileFor(artifact, undefined, { signal: ctx.signal }), { clean: !created, keepOwners: !ctx.destination, signal: ctx.signal });
   } catch (err) {
     if (created) await dropDatabase(c).catch(() => undefined);
     throw err;
@@ -87,14 +85,14 @@ function dropDatabase(c: PgConnection): Promise<string> {
 }
 
 /** Puts the safety set's dump back in one transaction, or drops the database the restore created. */
-async function undo(ctx: Ctx, before: { setDir: string; artifacts: Artifact[] } | null): Promise<void> {
+async function undo(ctx: Ctx, before: SavedData | null): Promise<void> {
   const c = connOf(ctx);
   const dump = before && dumpOf(before.artifacts);
   if (!dump) {
     await dropDatabase(c);
     return;
   }
-  await restoreDump(c, path.join(before.setDir, dump.file), { clean: true, keepOwners: true, signal: ctx.signal });
+  await restoreDump(c, await before.reader.fileFor(dump, undefined, { signal: ctx.signal }), { clean: true, keepOwners: true, signal: ctx.signal });
 }
 
 /** The database after the restore: every table of the dump is there with the dump's rows. */

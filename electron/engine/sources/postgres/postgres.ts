@@ -7,7 +7,6 @@ import type { DrillCheck } from '../../../../shared/drill.js';
 import { count } from '../../../../shared/format.js';
 import { timedCheck } from '../../checks.js';
 import { LifeboatError } from '../../errors.js';
-import { writeArtifact } from '../../pipeline.js';
 import {
   clientError,
   clientVersion,
@@ -52,7 +51,7 @@ async function inspect(source: PostgresSource, signal: AbortSignal): Promise<Sou
  * (custom format, already compressed). The counts and the dump are one point in time.
  */
 async function capture(ctx: CaptureContext<PostgresSource>): Promise<Artifact[]> {
-  const { source, dir, signal, progress } = ctx;
+  const { source, writer, signal, progress } = ctx;
   const c = connectionOf(source);
   progress.setPhase('snapshot', source.name);
   const pgDumpVersion = await clientVersion(c, 'pg_dump', signal);
@@ -69,7 +68,7 @@ async function capture(ctx: CaptureContext<PostgresSource>): Promise<Artifact[]>
     const what = `Dumping ${describeConnection(c)}`;
     const dump = await startClient(c, 'pg_dump', { args: ['--format=custom', `--snapshot=${snapshot}`, '--dbname', c.database], signal });
     try {
-      written = await writeArtifact(dump.stdout, path.join(dir, file), { compression: 'none', signal, onRawBytes: (n) => progress.addBytes(n) });
+      written = await writer.write(file, dump.stdout, { compression: 'none', signal, onRawBytes: (n) => progress.addBytes(n) });
     } finally {
       await finishClient(c, 'pg_dump', dump, what);
     }
@@ -78,10 +77,10 @@ async function capture(ctx: CaptureContext<PostgresSource>): Promise<Artifact[]>
     session.abandon();
     throw err;
   }
-  if (written.size === 0) throw new LifeboatError('SOURCE_READ_FAILED', `pg_dump wrote nothing for ${describeConnection(c)}.`, 'Run pg_dump by hand to see why; nothing was sealed.');
+  if (written.stored.size === 0) throw new LifeboatError('SOURCE_READ_FAILED', `pg_dump wrote nothing for ${describeConnection(c)}.`, 'Run pg_dump by hand to see why; nothing was sealed.');
   progress.addFiles(1);
   const details: PgDumpDetails = { type: 'pg-dump', database: c.database, serverVersion: server, pgDumpVersion, tables };
-  return [{ source: source.name, kind: 'postgres', file, size: written.size, sha256: written.sha256, compression: 'none', encryption: 'none', details }];
+  return [{ source: source.name, kind: 'postgres', ...written.stored, details }];
 }
 
 /** The pg-dump artifact of a source's artifacts. */
@@ -150,7 +149,8 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
   const checks: DrillCheck[] = [];
   const artifact = dumpOf(ctx.artifacts);
   if (!artifact) return checks;
-  const file = path.join(ctx.setDir, artifact.file);
+  // pg_restore seeks in a custom-format archive, so it is given a file, not a stream.
+  const file = await ctx.reader.fileFor(artifact, path.join(ctx.scratch, artifact.file), { signal: ctx.signal });
   const recorded = ctx.config?.kind === 'postgres' ? ctx.config : undefined;
   const c: PgConnection = recorded ? connectionOf(recorded) : { source: ctx.source, port: 5432, user: '', database: artifact.details.database, connectTimeoutSeconds: 10, timeoutSeconds: 3600 };
   const dumpMajor = majorOf(artifact.details.pgDumpVersion);
@@ -170,12 +170,12 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
   if (!listed) return checks;
   ctx.progress.setPhase('count rows', ctx.source);
   await timedCheck(checks, artifact.file, 'rows in the dump as recorded', async () => compareCounts(artifact.details.tables, await countDumpRows(c, file, ctx.signal, (n) => ctx.progress.addBytes(n))));
-  if (recorded?.scratch) await scratchRestore(ctx, recorded, artifact, checks);
+  if (recorded?.scratch) await scratchRestore(ctx, recorded, artifact, file, checks);
   return checks;
 }
 
 /** The drill's test restore into a scratch database that exists only for the check. */
-async function scratchRestore(ctx: CheckContext, source: PostgresSource, artifact: Artifact & { details: PgDumpDetails }, checks: DrillCheck[]): Promise<void> {
+async function scratchRestore(ctx: CheckContext, source: PostgresSource, artifact: Artifact & { details: PgDumpDetails }, file: string, checks: DrillCheck[]): Promise<void> {
   const name = `lifeboat_drill_${randomBytes(6).toString('hex')}`;
   const c = scratchConnectionOf(source, source.scratch!, name);
   ctx.progress.setPhase('test restore', ctx.source);
@@ -184,7 +184,7 @@ async function scratchRestore(ctx: CheckContext, source: PostgresSource, artifac
     await timedCheck(checks, artifact.file, 'test restore into a scratch database', async () => {
       await maintenance(c, 'CREATE DATABASE :"db";', { signal: ctx.signal, what: `Creating the scratch database ${name}`, vars: { db: name } });
       created = true;
-      await restoreDump(c, path.join(ctx.setDir, artifact.file), { clean: false, keepOwners: false, signal: ctx.signal });
+      await restoreDump(c, file, { clean: false, keepOwners: false, signal: ctx.signal });
       return `restored in one transaction into ${describeConnection(c)}`;
     });
     if (checks.at(-1)?.status !== 'PASS') return;

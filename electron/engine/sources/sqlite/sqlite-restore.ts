@@ -141,7 +141,7 @@ async function stage(ctx: RestoreContext<SqliteSource> & { staged: string }): Pr
   const cleanup = () => Promise.all([ctx.staged, ...companions(ctx.staged)].map((f) => fs.rm(f, { force: true })));
   try {
     ctx.progress.setPhase('stage', ctx.source.name);
-    const expanded = await expandSnapshot(ctx.setDir, artifact, ctx.staged, checks, ctx.signal, (n) => ctx.progress.addBytes(n));
+    const expanded = await expandSnapshot(ctx.reader, artifact, ctx.staged, checks, ctx.signal, (n) => ctx.progress.addBytes(n));
     if (!expanded) {
       const cause = checks.find((c) => c.status === 'FAIL')?.reason ?? '';
       // The decompressor's own errors carry the path and errno; a full disk is the one to name.

@@ -5,7 +5,7 @@ import type { SqliteSource } from '../../../../shared/environment.js';
 import type { Artifact } from '../../../../shared/manifest.js';
 import type { DrillCheck } from '../../../../shared/drill.js';
 import { cancelled, fsError, LifeboatError } from '../../errors.js';
-import { expandArtifact, writeArtifact } from '../../pipeline.js';
+import type { ArtifactReader } from '../../codec/index.js';
 import { timedCheck } from '../../checks.js';
 import { count } from '../../../../shared/format.js';
 import { Accounts } from '../common/ownership.js';
@@ -65,7 +65,7 @@ async function inspect(source: SqliteSource): Promise<{ bytes: number; files: nu
  * the set. The live file is opened read-only and never checkpointed.
  */
 async function capture(ctx: CaptureContext<SqliteSource>): Promise<Artifact[]> {
-  const { source, dir, scratch, signal, progress } = ctx;
+  const { source, writer, scratch, signal, progress } = ctx;
   const snapshot = path.join(scratch, `${source.name}.snapshot.sqlite`);
   progress.setPhase('snapshot', source.name);
   let live: Database.Database;
@@ -113,7 +113,7 @@ async function capture(ctx: CaptureContext<SqliteSource>): Promise<Artifact[]> {
 
   progress.setPhase('compress', source.name);
   const artifactFile = `${source.name}.sqlite.gz`;
-  const written = await writeArtifact(createReadStream(snapshot, { highWaterMark: 1 << 20 }), path.join(dir, artifactFile), {
+  const written = await writer.write(artifactFile, createReadStream(snapshot, { highWaterMark: 1 << 20 }), {
     compression: 'gzip',
     signal,
     onRawBytes: (n) => progress.addBytes(n),
@@ -124,12 +124,8 @@ async function capture(ctx: CaptureContext<SqliteSource>): Promise<Artifact[]> {
     {
       source: source.name,
       kind: 'sqlite',
-      file: artifactFile,
-      size: written.size,
-      sha256: written.sha256,
-      compression: 'gzip',
-      encryption: 'none',
-      details: { ...details, rawSize: written.rawSize, rawSha256: written.rawSha256 },
+      ...written.stored,
+      details: { ...details, rawSize: written.raw.size, rawSha256: written.raw.sha256 },
     },
   ];
 }
@@ -199,10 +195,10 @@ export async function proveDatabase(file: string, details: SqliteDetails, checks
 }
 
 /** Rebuilds the database file from the artifact at `dest`, proving it is the recorded snapshot. */
-export async function expandSnapshot(setDir: string, artifact: Artifact & { details: SqliteDetails }, dest: string, checks: DrillCheck[], signal: AbortSignal, onBytes: (n: number) => void): Promise<boolean> {
+export async function expandSnapshot(reader: ArtifactReader, artifact: Artifact & { details: SqliteDetails }, dest: string, checks: DrillCheck[], signal: AbortSignal, onBytes: (n: number) => void): Promise<boolean> {
   const details = artifact.details;
   return timedCheck(checks, artifact.file, 'decompresses to the recorded snapshot', async () => {
-    const got = await expandArtifact(path.join(setDir, artifact.file), dest, artifact.compression, details.rawSize, signal, onBytes);
+    const got = await reader.materialize(artifact, dest, { signal, onBytes });
     if (got.size !== details.rawSize || got.sha256 !== details.rawSha256) {
       throw new Error(`decompressed to ${got.size} bytes with SHA-256 ${got.sha256.slice(0, 12)}…, the manifest records ${details.rawSize} bytes and ${details.rawSha256.slice(0, 12)}…`);
     }
@@ -222,7 +218,7 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
   if (!artifact) return checks;
   const raw = path.join(ctx.scratch, `${artifact.source}.sqlite`);
   ctx.progress.setPhase('decompress', artifact.source);
-  if (!(await expandSnapshot(ctx.setDir, artifact, raw, checks, ctx.signal, (n) => ctx.progress.addBytes(n)))) return checks;
+  if (!(await expandSnapshot(ctx.reader, artifact, raw, checks, ctx.signal, (n) => ctx.progress.addBytes(n)))) return checks;
   ctx.progress.setPhase('integrity check', artifact.source);
   await proveDatabase(raw, artifact.details, checks, artifact.file, { readonly: false });
   return checks;
