@@ -8,13 +8,13 @@ import { requireConfirmation } from './confirmation.js';
 import { refuseOverlap } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
 import type { ActivityNote } from './handlers/types.js';
-import { acquireLock } from './lock.js';
+import { acquireLock } from './store/folder-lock.js';
 import { readManifest } from './manifest.js';
-import { pinFile, pinnedIn } from './pins.js';
+import { pinFile, pinnedIn } from './store/pins.js';
 import { decideRetention, type RetentionSet } from './retention.js';
-import { cleanDeletions, removeSetFolder } from './set-removal.js';
+import { cleanDeletions, removeSetFolder } from './store/set-removal.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
-import { setFolderBytes } from './set-size.js';
+import { setFolderBytes } from './store/set-size.js';
 
 export interface RemovalOptions {
   catalog: Catalog;

@@ -10,7 +10,7 @@ import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
 import { faultPoint } from './fault-points.js';
 import { confirmationName, requireConfirmation, type EnvironmentFinder } from './confirmation.js';
 import { refuseOverlap } from './environment-file.js';
-import { acquireLock } from './lock.js';
+import { acquireLock } from './store/folder-lock.js';
 import { ProgressMeter } from './progress.js';
 import { RestoreJournal, type Journal, type JournalSource } from './restore-journal.js';
 import { contextOf, DESTINATION_APART_CHECK, destinationOf, planRestore, RESTORE_DRILL_CHECK, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';

@@ -6,9 +6,9 @@ import { count } from '../../shared/format.js';
 import type { Catalog } from './catalog.js';
 import { LifeboatError } from './errors.js';
 import { readManifest } from './manifest.js';
-import { pinnedIn } from './pins.js';
+import { pinnedIn } from './store/pins.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
-import { setFolderBytes } from './set-size.js';
+import { setFolderBytes } from './store/set-size.js';
 import { noteProgress } from './watchdog.js';
 
 /** Resolves `prod` (when unique) or `app/prod` to one environment. */

@@ -1,7 +1,7 @@
 import { environmentKey } from '../../../shared/environment.js';
 import { runBackup } from '../backup.js';
 import { syncSets } from '../set-index.js';
-import { setFolderBytes } from '../set-size.js';
+import { setFolderBytes } from '../store/set-size.js';
 import type { EngineCore, HandlerTable } from './types.js';
 
 /** Backing up one environment. */

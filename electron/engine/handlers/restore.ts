@@ -6,7 +6,7 @@ import { confirmationName } from '../confirmation.js';
 import { runDrill } from '../drill.js';
 import { runRestore } from '../restore.js';
 import { folderCheck, planRestore, preflightChecks, restoreTargets } from '../restore-plan.js';
-import { setFingerprint } from '../set-fingerprint.js';
+import { setFingerprint } from '../store/set-fingerprint.js';
 import { setPath, syncSets } from '../set-index.js';
 import type { CallContext, EngineCore, HandlerTable } from './types.js';
 

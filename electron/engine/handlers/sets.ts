@@ -2,7 +2,7 @@ import path from 'node:path';
 import { environmentKey } from '../../../shared/environment.js';
 import { formatBytes } from '../../../shared/format.js';
 import { LifeboatError } from '../errors.js';
-import { writePin } from '../pins.js';
+import { writePin } from '../store/pins.js';
 import { deleteSet, pruneSets } from '../prune.js';
 import { revealFolder } from '../reveal.js';
 import { environmentsIn, setPath, syncSets } from '../set-index.js';

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { DeletedSet } from '../../shared/retention.js';
-import { fsyncDir } from './durable.js';
-import { fsError, LifeboatError } from './errors.js';
-import { isSetOf } from './set-id.js';
+import type { DeletedSet } from '../../../shared/retention.js';
+import { fsyncDir } from '../durable.js';
+import { fsError, LifeboatError } from '../errors.js';
+import { isSetOf } from '../set-id.js';
 import { setFolderBytes } from './set-size.js';
-import { noteProgress } from './watchdog.js';
+import { noteProgress } from '../watchdog.js';
 
 /**
  * A set being deleted is first renamed to `.deleting-<id>`: from that instant it no longer looks
