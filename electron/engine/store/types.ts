@@ -117,7 +117,10 @@ export interface SetStore {
   cleanPartials(belongs: (id: string) => boolean): Promise<string[]>;
   /** Finishes removals that were cut short, of ids `belongs` accepts; says what it removed. The caller holds the lock. */
   cleanDeletions(belongs: (id: string) => boolean): Promise<string[]>;
-  /** Removes a sealed set: hidden first, so a crash never leaves half a set that looks whole. The caller holds the lock. */
+  /**
+   * Removes a sealed set: hidden first, so a crash never leaves half a set that looks whole. The
+   * caller holds the lock. `afterHide` runs once it is hidden (fault tests stop a removal there).
+   */
   remove(id: string, hooks?: { afterHide?: () => Promise<void> }): Promise<DeletedSet>;
   isPinned(id: string): Promise<boolean>;
   /** Writes or removes a set's pin, durably; the sealed set itself is never changed. */
