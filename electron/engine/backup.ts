@@ -1,24 +1,19 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { environmentKey, type Environment } from '../../shared/environment.js';
 import { CARD_FILE, MANIFEST_FORMAT, type Artifact, type Manifest } from '../../shared/manifest.js';
 import type { Progress } from '../../shared/progress.js';
 import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
-import { fsyncDir, makeFolders, writeNewFile } from './durable.js';
 import { refuseOverlap } from './environment-file.js';
 import { faultPoint } from './fault-points.js';
-import { acquireLock } from './lock.js';
-import { probeLocation, virtualPlace, type LocationProblem } from './location.js';
-import { checksumList, sealManifest } from './manifest.js';
+import { sealManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { recoveryCard } from './recovery-card.js';
-import { cleanDeletions } from './set-removal.js';
-import { isSetOf, PARTIAL_PREFIX, setId } from './set-id.js';
+import { isSetOf, setId } from './set-id.js';
 import { pluginOf } from './sources/index.js';
+import { openStore, type PartialSet, type SealedSet as StoredSet, type SetStore } from './store/index.js';
 import { TOOL_VERSION } from './version.js';
-import { artifactWriter, folderArtifacts } from './codec/index.js';
+import { artifactWriter } from './codec/index.js';
 
 export interface BackupOptions {
   door: string;
@@ -34,7 +29,10 @@ export interface BackupOptions {
 
 export interface SealedSet {
   manifest: Manifest;
-  path: string;
+  /** The sealed set in its store (`set.dir` is the folder the catalog records). */
+  set: StoredSet;
+  /** The store it was sealed in. */
+  store: SetStore;
   /** Partial folders and locks of killed runs that this run cleaned up first. */
   cleaned: string[];
 }
@@ -44,21 +42,23 @@ const PARALLEL_SOURCES = Math.max(1, Math.min(2, os.availableParallelism()));
 
 /**
  * Backs up every source of an environment into one set. The set is written into a hidden partial
- * folder, every file and the folder fsynced, then renamed into place: it appears whole or not at
- * all. Whatever fails or is cancelled, the partial folder is removed and the lock released.
+ * set of its store, every file made durable, then sealed: it appears whole or not at all.
+ * Whatever fails or is cancelled, the partial set is discarded and the lock released.
  */
 export async function runBackup(env: Environment, opts: BackupOptions): Promise<SealedSet> {
   const key = environmentKey(env);
   const signal = opts.signal ?? new AbortController().signal;
+  const store = openStore(env.location);
   // Before the location is created or probed: through a link it may be the live data itself.
   await refuseOverlap(env);
-  await ensureLocation(env.location);
-  const lock = opts.lockHeld ? null : await acquireLock(env.location, key, { operation: 'backup', door: opts.door });
-  let partial: string | undefined;
+  await store.prepare();
+  const lock = opts.lockHeld ? null : await store.lock(key, { operation: 'backup', door: opts.door });
+  let partial: PartialSet | undefined;
   try {
     await faultPoint('backup:locked', signal);
-    const cleaned = await cleanPartials(env);
-    cleaned.push(...(await cleanDeletions(env.location, env.app, env.name)));
+    const mine = (id: string) => isSetOf(id, env.app, env.name);
+    const cleaned = await store.cleanPartials(mine);
+    cleaned.push(...(await store.cleanDeletions(mine)));
     if (lock?.cleared) cleaned.unshift(`lock of a killed ${lock.cleared.operation} (process ${lock.cleared.pid}, started ${lock.cleared.startedAt})`);
 
     const totals = { bytes: 0, files: 0 };
@@ -71,15 +71,13 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
     const progress = new ProgressMeter({ operation: 'backup', env: key }, totals, opts.onProgress);
 
     const startedAt = new Date();
-    const existing = new Set(await fs.readdir(env.location));
-    const id = setId(env.app, env.name, startedAt, (name) => existing.has(name) || existing.has(PARTIAL_PREFIX + name) || !!opts.knownIds?.has(name));
-    partial = path.join(env.location, PARTIAL_PREFIX + id);
-    const scratch = path.join(partial, '.scratch');
-    await fs.mkdir(partial, { mode: 0o700 });
-    await fs.mkdir(scratch, { mode: 0o700 });
+    const listing = await store.list();
+    const existing = new Set([...listing.sealed, ...listing.partial]);
+    const id = setId(env.app, env.name, startedAt, (name) => existing.has(name) || !!opts.knownIds?.has(name));
+    partial = await store.createPartial(id);
 
-    const artifacts = await captureAll(env, partial, scratch, signal, progress);
-    await fs.rm(scratch, { recursive: true, force: true });
+    const artifacts = await captureAll(env, partial, signal, progress);
+    await partial.dropScratch();
     await faultPoint('backup:artifacts-written');
     throwIfAborted(signal);
 
@@ -102,30 +100,24 @@ export async function runBackup(env: Environment, opts: BackupOptions): Promise<
     const card = Buffer.from(recoveryCard(described));
     const cardSha256 = createHash('sha256').update(card).digest('hex');
     const manifest = sealManifest({ ...described, recoveryCard: { file: CARD_FILE, size: card.length, sha256: cardSha256 } });
-    await writeNewFile(path.join(partial, 'SHA256SUMS'), checksumList(manifest));
-    await writeNewFile(path.join(partial, CARD_FILE), card);
-    await writeNewFile(path.join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    await fsyncDir(partial);
-    await faultPoint('backup:manifest-written');
-    const final = path.join(env.location, id);
-    await fs.rename(partial, final);
-    partial = undefined;
-    await fsyncDir(env.location);
+    // Once the set has appeared, `discard` below leaves it alone.
+    const sealed = await partial.seal({ manifest, card, beforeSeal: () => faultPoint('backup:manifest-written') });
     await faultPoint('backup:sealed');
     progress.report(true);
-    return { manifest, path: final, cleaned };
+    return { manifest, set: sealed, store, cleaned };
   } catch (err) {
     if (signal.aborted && !(err instanceof LifeboatError && err.code !== 'CANCELLED')) throw cancelled();
     throw err instanceof LifeboatError ? err : (fsError(err, env.location, true) ?? err);
   } finally {
-    if (partial) await fs.rm(partial, { recursive: true, force: true }).catch(() => undefined);
+    if (partial) await partial.discard().catch(() => undefined);
     await lock?.release();
   }
 }
 
 /** Captures sources a few at a time, in the environment's order; the first failure stops the rest. */
-async function captureAll(env: Environment, dir: string, scratch: string, outer: AbortSignal, progress: ProgressMeter): Promise<Artifact[]> {
-  const writer = artifactWriter(folderArtifacts(dir));
+async function captureAll(env: Environment, partial: PartialSet, outer: AbortSignal, progress: ProgressMeter): Promise<Artifact[]> {
+  const writer = artifactWriter(partial);
+  const { scratch } = partial;
   const inner = new AbortController();
   const onAbort = () => inner.abort();
   outer.addEventListener('abort', onAbort, { once: true });
@@ -153,32 +145,4 @@ async function captureAll(env: Environment, dir: string, scratch: string, outer:
   if (outer.aborted) throw cancelled();
   if (firstError !== undefined) throw firstError;
   return results.flat();
-}
-
-/**
- * Refuses a location that cannot hold backups, then creates it: a location can go bad after it
- * was imported (a disk remounted read-only, full, or a path under /proc saved by hand).
- */
-async function ensureLocation(location: string): Promise<void> {
-  const refuse = (p: LocationProblem) => new LifeboatError(p.code, `The backup location ${p.message}.`, `${p.hint} Nothing was written.`);
-  const virtual = virtualPlace(location);
-  if (virtual) throw refuse(virtual);
-  try {
-    await makeFolders(location, 0o700);
-  } catch (err) {
-    throw fsError(err, location, true) ?? new LifeboatError('LOCATION_UNWRITABLE', `The backup location ${location} cannot be created: ${(err as Error).message}.`, 'Choose a location on a writable disk that the user running Lifeboat owns.');
-  }
-  const verdict = await probeLocation(location);
-  if (!verdict.ok) throw refuse(verdict.problem);
-}
-
-/** Removes partial folders that killed runs of this environment left behind; we hold its lock. */
-async function cleanPartials(env: Environment): Promise<string[]> {
-  const cleaned: string[] = [];
-  for (const name of await fs.readdir(env.location)) {
-    if (!name.startsWith(PARTIAL_PREFIX) || !isSetOf(name.slice(PARTIAL_PREFIX.length), env.app, env.name)) continue;
-    await fs.rm(path.join(env.location, name), { recursive: true, force: true });
-    cleaned.push(`partial folder ${name} of an interrupted backup`);
-  }
-  return cleaned;
 }

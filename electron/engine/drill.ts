@@ -8,7 +8,8 @@ import { faultPoint } from './fault-points.js';
 import { timedCheck } from './checks.js';
 import { checksumList, readManifest } from './manifest.js';
 import { hashFile } from './pipeline.js';
-import { artifactReader, folderArtifacts } from './codec/index.js';
+import { artifactReader } from './codec/index.js';
+import { recordedSet } from './store/index.js';
 import { ProgressMeter } from './progress.js';
 import { pluginFor } from './sources/index.js';
 
@@ -92,7 +93,7 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
 
   // Bytes first: an artifact whose bytes are wrong gets no content checks (they would prove nothing).
   const sound: Artifact[] = [];
-  const reader = artifactReader(folderArtifacts(setDir));
+  const reader = artifactReader(recordedSet(setDir).set);
   progress.setPhase('hash');
   for (const a of manifest.artifacts.filter((x) => !missing.includes(x.file))) {
     if (signal.aborted) throw cancelled();

@@ -4,7 +4,7 @@ import type { EnvironmentCheck } from '../../shared/api.js';
 import { formatBytes } from '../../shared/format.js';
 import { FULL_PATH, overlapProblems, parseEnvironment, pathsOf, resolvePath, resolveSourcePaths } from './environment-file.js';
 import { toErrorShape } from './errors.js';
-import { probeLocation } from './location.js';
+import { probeLocation } from './store/location-probe.js';
 import { kindOf } from './sources/index.js';
 
 /** How long the editor waits for one source to be measured before it says "still counting". */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Environment } from '../../shared/environment.js';
 import { LifeboatError } from './errors.js';
-import { probeLocation } from './location.js';
+import { probeLocation } from './store/location-probe.js';
 import { parseSchedule } from './schedule.js';
 import { kindOf } from './sources/index.js';
 

@@ -1,10 +1,10 @@
-import path from 'node:path';
 import type { SetSummary } from '../../shared/api.js';
 import { Alerts, environmentKey, type Environment } from '../../shared/environment.js';
 import { count, formatBytes, formatDuration } from '../../shared/format.js';
 import { PRE_RESTORE_LABEL } from '../../shared/retention.js';
 import type { Alert, EnvironmentStatus, HealthLevel, SeriesPoint } from '../../shared/status.js';
 import { describeSchedule, nextSlot, overdueSlot } from './schedule.js';
+import { whereIsSet } from './store/index.js';
 
 /** How many earlier sets the median is taken over, and how many it needs at least. */
 const HISTORY = 10;
@@ -89,7 +89,7 @@ export function assess(input: MonitorInput): EnvironmentStatus {
 
   // Only sets recorded in the current location make its absence an unmounted disk: a location the
   // environment was moved to is new, and empty until its first backup.
-  const here = input.sets.filter((s) => path.dirname(s.path) === env.location).length;
+  const here = input.sets.filter((s) => whereIsSet(s.path).location === env.location).length;
   if (input.locationMissing && here) {
     alerts.push({ code: 'LOCATION_MISSING', severity: 'fail', message: `The backup location ${env.location} is missing or cannot be read, though ${count(here, 'set')} ${here === 1 ? 'was' : 'were'} recorded there.`, hint: 'Mount the disk that holds it (or fix its permissions), then look again; if the sets were moved, point the environment at their new folder.' });
   }

@@ -1,5 +1,3 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { environmentKey, type Environment } from '../../shared/environment.js';
 import { formatBytes } from '../../shared/format.js';
 import type { DeletedSet, DeleteResult, PruneResult, RetentionDecision } from '../../shared/retention.js';
@@ -8,13 +6,9 @@ import { requireConfirmation } from './confirmation.js';
 import { refuseOverlap } from './environment-file.js';
 import { LifeboatError, toErrorShape } from './errors.js';
 import type { ActivityNote } from './handlers/types.js';
-import { acquireLock } from './lock.js';
-import { readManifest } from './manifest.js';
-import { pinFile, pinnedIn } from './pins.js';
 import { decideRetention, type RetentionSet } from './retention.js';
-import { cleanDeletions, removeSetFolder } from './set-removal.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
-import { setFolderBytes } from './set-size.js';
+import { openStore, recordedSet, type SetStore, type StoreListing } from './store/index.js';
 
 export interface RemovalOptions {
   catalog: Catalog;
@@ -30,14 +24,10 @@ export interface PruneOptions extends RemovalOptions {
   log?: ActivityNote;
 }
 
-async function isPinned(folder: string, setId: string): Promise<boolean> {
-  return fs.stat(pinFile(folder, setId)).then(() => true, () => false);
-}
-
-/** The names in the location; a location that cannot be listed is refused, never taken for an empty one. */
-async function listLocation(env: Environment): Promise<string[]> {
+/** What the location holds; a location that cannot be listed is refused, never taken for an empty one. */
+async function listLocation(env: Environment, store: SetStore): Promise<StoreListing> {
   try {
-    return await fs.readdir(env.location);
+    return await store.list();
   } catch (err) {
     throw new LifeboatError('LOCATION_UNREADABLE', `The backup location ${env.location} cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}), so the prune cannot tell which sets exist.`, 'Check that the disk is mounted and readable by this user, then prune again; nothing was deleted.');
   }
@@ -48,20 +38,21 @@ async function listLocation(env: Environment): Promise<string[]> {
  * cannot be listed is not an empty one, and a set whose manifest cannot be read has no known time
  * or label, so the policy could keep the wrong ones.
  */
-async function readSets(env: Environment, catalog: Catalog): Promise<RetentionSet[]> {
-  const names = await listLocation(env);
-  const pinned = pinnedIn(names, env.app, env.name);
+async function readSets(env: Environment, store: SetStore, catalog: Catalog): Promise<RetentionSet[]> {
+  const listing = await listLocation(env, store);
+  const mine = (id: string) => isSetOf(id, env.app, env.name);
+  const pinned = new Set(listing.pinned.filter(mine));
   const sets: RetentionSet[] = [];
   const unreadable: string[] = [];
-  for (const name of names.filter((n) => isSetOf(n, env.app, env.name)).sort()) {
-    const dir = path.join(env.location, name);
-    const read = await readManifest(dir);
+  for (const name of listing.sealed.filter(mine).sort()) {
+    const set = store.set(name);
+    const read = await set.readManifest();
     if (!read.ok) {
       unreadable.push(`${name}: ${read.error.message}`);
       continue;
     }
     const m = read.manifest;
-    sets.push({ id: name, startedAt: m.startedAt, label: m.label, pinned: pinned.has(name), drillPassed: catalog.drillPassed(name), sizeBytes: await setFolderBytes(dir) });
+    sets.push({ id: name, startedAt: m.startedAt, label: m.label, pinned: pinned.has(name), drillPassed: catalog.drillPassed(name), sizeBytes: await set.bytes() });
   }
   if (unreadable.length) {
     throw new LifeboatError('SET_UNREADABLE', `The prune cannot read ${unreadable.length === 1 ? 'the manifest of a set' : `the manifests of ${unreadable.length} sets`}, so it cannot tell their times or labels:\n${unreadable.map((u) => `  ${u}`).join('\n')}`, `Drill or delete ${unreadable.length === 1 ? 'that set' : 'those sets'} (lifeboat delete --env ${env.name} --set ID), then prune again; nothing was deleted.`);
@@ -86,13 +77,14 @@ function summarize(env: Environment, decisions: RetentionDecision[], dryRun: boo
 export async function pruneSets(env: Environment, opts: PruneOptions): Promise<PruneResult> {
   const key = environmentKey(env);
   const now = opts.now ?? new Date();
+  const store = openStore(env.location);
   if (!env.retention) {
-    const decisions = decideRetention(await readSets(env, opts.catalog), undefined, now);
+    const decisions = decideRetention(await readSets(env, store, opts.catalog), undefined, now);
     const summary = `${key} has no retention policy: nothing was pruned. Add "retention" to the environment (e.g. { "keepLast": 7 }) to prune.`;
     return { env: key, dryRun: opts.dryRun, policy: false, summary, decisions, deleted: [], cleaned: [] };
   }
   if (opts.dryRun) {
-    const decisions = decideRetention(await readSets(env, opts.catalog), env.retention, now);
+    const decisions = decideRetention(await readSets(env, store, opts.catalog), env.retention, now);
     return { env: key, dryRun: true, policy: true, summary: summarize(env, decisions, true, []), decisions, deleted: [], cleaned: [] };
   }
   const deleted: DeletedSet[] = [];
@@ -100,15 +92,15 @@ export async function pruneSets(env: Environment, opts: PruneOptions): Promise<P
   try {
     requireConfirmation(env, opts.confirm, opts.catalog, { what: 'a prune needs its name typed to confirm', unchanged: 'Nothing was deleted.' });
     await refuseOverlap(env); // the lock file goes into the location
-    await listLocation(env); // before the lock, whose file would need the folder
-    const lock = await acquireLock(env.location, key, { operation: 'prune', door: opts.door });
+    await listLocation(env, store); // before the lock, whose file would need the folder
+    const lock = await store.lock(key, { operation: 'prune', door: opts.door });
     try {
-      const cleaned = await cleanDeletions(env.location, env.app, env.name);
-      const decisions = decideRetention(await readSets(env, opts.catalog), env.retention, now);
+      const cleaned = await store.cleanDeletions((id) => isSetOf(id, env.app, env.name));
+      const decisions = decideRetention(await readSets(env, store, opts.catalog), env.retention, now);
       const doomed = decisions.filter((d) => d.action === 'prune').reverse();
       for (const d of doomed) {
-        if (await isPinned(env.location, d.id)) continue; // pinned since the listing: a pin always wins
-        deleted.push(await removeSetFolder(env.location, d.id));
+        if (await store.isPinned(d.id)) continue; // pinned since the listing: a pin always wins
+        deleted.push(await store.remove(d.id));
         opts.catalog.removeSet(d.id);
       }
       const summary = summarize(env, decisions, false, deleted);
@@ -136,22 +128,22 @@ export async function deleteSet(env: Environment, setId: string, opts: RemovalOp
   if (!SET_ID_PATTERN.test(setId) || !isSetOf(setId, env.app, env.name)) {
     throw new LifeboatError('UNKNOWN_SET', `"${setId}" is not a set id of ${key}.`, `List the sets with: lifeboat list --env ${env.name}.`);
   }
-  const dir = opts.catalog.sets(key).find((s) => s.id === setId)?.path ?? path.join(env.location, setId);
-  const folder = path.dirname(dir);
-  if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
-    throw new LifeboatError('UNKNOWN_SET', `There is no set ${setId} in ${folder}.`, `List the sets with: lifeboat list --env ${env.name}.`);
+  const recorded = opts.catalog.sets(key).find((s) => s.id === setId)?.path;
+  const store = recorded ? recordedSet(recorded).store : openStore(env.location);
+  if (!(await store.has(setId))) {
+    throw new LifeboatError('UNKNOWN_SET', `There is no set ${setId} in ${store.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
   }
   const refusePinned = async () => {
-    if (await isPinned(folder, setId)) throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
+    if (await store.isPinned(setId)) throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
   };
   await refusePinned();
   requireConfirmation(env, opts.confirm, opts.catalog, { what: 'deleting a set needs its name typed to confirm', unchanged: 'Nothing was deleted.' });
   await refuseOverlap(env);
-  const lock = await acquireLock(folder, key, { operation: 'delete', door: opts.door });
+  const lock = await store.lock(key, { operation: 'delete', door: opts.door });
   try {
     await refusePinned();
-    const cleaned = await cleanDeletions(folder, env.app, env.name);
-    const deleted = await removeSetFolder(folder, setId);
+    const cleaned = await store.cleanDeletions((id) => isSetOf(id, env.app, env.name));
+    const deleted = await store.remove(setId);
     opts.catalog.removeSet(setId);
     return { env: key, deleted, cleaned };
   } finally {

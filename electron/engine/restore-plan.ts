@@ -8,11 +8,11 @@ import { count, formatBytes } from '../../shared/format.js';
 import { timedCheck } from './checks.js';
 import { FULL_PATH, inside, isFullPath, realPathOf, resolvePath } from './environment-file.js';
 import { LifeboatError } from './errors.js';
-import { readManifest } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { kindOf, pluginOf, restorerOf } from './sources/index.js';
 import type { RestoreContext, RestoreDestination } from './sources/common/types.js';
-import { artifactReader, folderArtifacts } from './codec/index.js';
+import { artifactReader } from './codec/index.js';
+import { openStore, type SealedSet, type StoreDisk } from './store/index.js';
 
 export interface RestoreTarget {
   source: Source;
@@ -46,8 +46,8 @@ export const RESTORE_PROGRAMS_CHECK = 'restore programs ready';
 export const RESTORE_DRILL_CHECK = 'drill of the set';
 
 /** The context every restore step of one target is given. */
-export function contextOf(t: RestoreTarget, setDir: string, destination: RestoreDestination | null, signal: AbortSignal, progress: ProgressMeter): RestoreContext {
-  return { source: t.source, artifacts: t.artifacts, reader: artifactReader(folderArtifacts(setDir)), target: t.target, destination, signal, progress };
+export function contextOf(t: RestoreTarget, set: SealedSet, destination: RestoreDestination | null, signal: AbortSignal, progress: ProgressMeter): RestoreContext {
+  return { source: t.source, artifacts: t.artifacts, reader: artifactReader(set), target: t.target, destination, signal, progress };
 }
 
 /** The restore test's destination, or null for a restore over the live data. */
@@ -57,8 +57,8 @@ export function destinationOf(req: { to?: string; toDatabase?: string }): Restor
 }
 
 /** The set's manifest and where each of its sources goes; throws when a source cannot be placed. Reads only. */
-export async function restoreTargets(env: Environment, setDir: string, req: { to?: string; toDatabase?: string }): Promise<Omit<RestorePlan, 'preview'>> {
-  const read = await readManifest(setDir);
+export async function restoreTargets(env: Environment, set: SealedSet, req: { to?: string; toDatabase?: string }): Promise<Omit<RestorePlan, 'preview'>> {
+  const read = await set.readManifest();
   if (!read.ok) throw read.error;
   const manifest = read.manifest;
   const destination = destinationOf(req);
@@ -89,13 +89,13 @@ export async function restoreTargets(env: Environment, setDir: string, req: { to
  * Works out what a restore of a set would do, and checks everything that can be checked before
  * anything is written: the drill, the targets in use, free space. Reads only.
  */
-export async function planRestore(env: Environment, setDir: string, req: PlanRequest): Promise<RestorePlan> {
-  const { manifest, targets, destination } = await restoreTargets(env, setDir, req);
+export async function planRestore(env: Environment, set: SealedSet, req: PlanRequest): Promise<RestorePlan> {
+  const { manifest, targets, destination } = await restoreTargets(env, set, req);
   const live = destination === null;
   const progress = new ProgressMeter({ operation: 'restore', env: environmentKey(env) }, { bytes: 0, files: 0 }, undefined);
-  const ctx = (t: RestoreTarget) => contextOf(t, setDir, destination, req.signal, progress);
+  const ctx = (t: RestoreTarget) => contextOf(t, set, destination, req.signal, progress);
   const sources = await Promise.all(targets.map((t) => restorerOf(t.source).preview(ctx(t))));
-  const preflight = await preflightChecks(env, setDir, { targets, destination }, req);
+  const preflight = await preflightChecks(env, set, { targets, destination }, req);
   if (live) preflight.push(...ownersChecks(sources));
   const protectedLive = live && env.protection === 'protected';
   const preview: RestorePreview = {
@@ -117,11 +117,11 @@ export async function planRestore(env: Environment, setDir: string, req: PlanReq
  * an empty folder and each kind's own destination check, the restore programs, and free space.
  * The restore runs these before it writes; `restore.preflight` runs them for a screen. Reads only.
  */
-export async function preflightChecks(env: Environment, setDir: string, plan: Pick<RestorePlan, 'targets' | 'destination'>, req: Pick<PlanRequest, 'drill' | 'signal'>): Promise<DrillCheck[]> {
+export async function preflightChecks(env: Environment, set: SealedSet, plan: Pick<RestorePlan, 'targets' | 'destination'>, req: Pick<PlanRequest, 'drill' | 'signal'>): Promise<DrillCheck[]> {
   const { targets, destination } = plan;
   const live = destination === null;
   const progress = new ProgressMeter({ operation: 'restore', env: environmentKey(env) }, { bytes: 0, files: 0 }, undefined);
-  const ctx = (t: RestoreTarget) => contextOf(t, setDir, destination, req.signal, progress);
+  const ctx = (t: RestoreTarget) => contextOf(t, set, destination, req.signal, progress);
   const preflight: DrillCheck[] = [];
   const t0 = performance.now();
   const report = await req.drill();
@@ -244,14 +244,17 @@ async function existingAncestor(p: string): Promise<string> {
 /** Staging needs room beside each target, and the safety backup room in the location, per disk. */
 async function spaceCheck(env: Environment, targets: RestoreTarget[], live: boolean, ctx: (t: RestoreTarget) => RestoreContext): Promise<DrillCheck> {
   const started = performance.now();
-  const needs = new Map<number, { dir: string; bytes: number; what: string[] }>();
-  const add = async (p: string, bytes: number, what: string) => {
-    const dir = await existingAncestor(p);
-    const dev = (await fs.stat(dir)).dev;
-    const n = needs.get(dev) ?? { dir, bytes: 0, what: [] };
+  // By disk: a local device number, or the store itself when it shares no disk with this machine.
+  const needs = new Map<number | string, { dir: string; bytes: number; what: string[]; free?: number }>();
+  const put = (disk: number | string, dir: string, bytes: number, what: string, free?: number) => {
+    const n = needs.get(disk) ?? { dir, bytes: 0, what: [], free };
     n.bytes += bytes;
     n.what.push(`${what} ${formatBytes(bytes)}`);
-    needs.set(dev, n);
+    needs.set(disk, n);
+  };
+  const add = async (p: string, bytes: number, what: string) => {
+    const dir = await existingAncestor(p);
+    put((await fs.stat(dir)).dev, dir, bytes, what);
   };
   for (const t of targets) {
     const restorer = restorerOf(t.source);
@@ -259,19 +262,24 @@ async function spaceCheck(env: Environment, targets: RestoreTarget[], live: bool
     if (restorer.method === 'swap') await add(t.target, restorer.stagedBytes(t.artifacts), `staging "${t.source.name}"`);
   }
   if (live) {
+    let disk: StoreDisk | undefined;
     for (const t of targets) {
       const c = ctx(t);
       const exists = await restorerOf(t.source).exists(c).catch(() => false);
       if (!exists) continue;
       const estimate = await pluginOf(t.source).inspect(t.source, c.signal).catch(() => ({ bytes: 0 }));
-      await add(path.join(env.location, 'x'), estimate.bytes, `safety backup of "${t.source.name}" up to`);
+      disk ??= await openStore(env.location).disk();
+      put(disk.device ?? `store ${env.location}`, disk.at, estimate.bytes, `safety backup of "${t.source.name}" up to`, disk.device === null ? disk.freeBytes : undefined);
     }
   }
   const short: string[] = [];
   const fine: string[] = [];
   for (const n of needs.values()) {
-    const st = await fs.statfs(n.dir);
-    const free = st.bavail * st.bsize;
+    let free = n.free;
+    if (free === undefined) {
+      const st = await fs.statfs(n.dir);
+      free = st.bavail * st.bsize;
+    }
     (free < n.bytes ? short : fine).push(`${n.dir}: need ${formatBytes(n.bytes)} (${n.what.join(', ')}), ${formatBytes(free)} free`);
   }
   return {

@@ -10,7 +10,7 @@ import { cancelled, fsError, LifeboatError, throwIfAborted } from './errors.js';
 import { faultPoint } from './fault-points.js';
 import { confirmationName, requireConfirmation, type EnvironmentFinder } from './confirmation.js';
 import { refuseOverlap } from './environment-file.js';
-import { acquireLock } from './lock.js';
+import { openStore, recordedSet, type SealedSet } from './store/index.js';
 import { ProgressMeter } from './progress.js';
 import { RestoreJournal, type Journal, type JournalSource } from './restore-journal.js';
 import { contextOf, DESTINATION_APART_CHECK, destinationOf, planRestore, RESTORE_DRILL_CHECK, RESTORE_PROGRAMS_CHECK, type RestorePlan, type RestoreTarget } from './restore-plan.js';
@@ -18,7 +18,7 @@ import { restorerOf } from './sources/index.js';
 import type { ApplyRestore, RestoreContext, SwapRestore } from './sources/common/types.js';
 import type { OwnerPlan } from './sources/common/ownership.js';
 import type { Artifact } from '../../shared/manifest.js';
-import { artifactReader, folderArtifacts } from './codec/index.js';
+import { artifactReader } from './codec/index.js';
 
 export interface RestoreOptions {
   home: string;
@@ -59,16 +59,16 @@ function refusal(plan: RestorePlan): LifeboatError {
  * roll-back (or undo from the safety set) when any step fails. With `to` / `toDatabase`, the same
  * restore goes into a new folder or database and live data is never touched.
  */
-export async function runRestore(env: Environment, setDir: string, opts: RestoreOptions): Promise<RestoreResult> {
+export async function runRestore(env: Environment, set: SealedSet, opts: RestoreOptions): Promise<RestoreResult> {
   const key = environmentKey(env);
   const signal = opts.signal ?? new AbortController().signal;
   const started = performance.now();
   await refuseOverlap(env); // the lock and the safety set go into the location
-  const lock = await acquireLock(env.location, key, { operation: 'restore', door: opts.door });
+  const lock = await openStore(env.location).lock(key, { operation: 'restore', door: opts.door });
   try {
     // Refused before any work: the engine enforces the typed name whichever door asked.
     if (!destinationOf(opts)) requireConfirmation(env, opts.confirm, opts.catalog, { what: 'restoring over its live data needs its name typed to confirm', unchanged: 'Nothing was changed.' });
-    const plan = await planRestore(env, setDir, { to: opts.to, toDatabase: opts.toDatabase, drill: opts.drill, signal, confirmName: confirmationName(env, opts.catalog) });
+    const plan = await planRestore(env, set, { to: opts.to, toDatabase: opts.toDatabase, drill: opts.drill, signal, confirmName: confirmationName(env, opts.catalog) });
     if (!plan.preview.ready) throw refusal(plan);
     const live = plan.preview.mode === 'live';
     const rid = `${plan.manifest.id}-${Date.now().toString(36)}`;
@@ -76,7 +76,7 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
     const applied = plan.targets.filter((t) => restorerOf(t.source).method === 'apply');
     const total = swapped.reduce((n, t) => n + swapOf(t).stagedBytes(t.artifacts), 0);
     const progress = new ProgressMeter({ operation: 'restore', env: key }, { bytes: total, files: 0 }, opts.onProgress);
-    const ctx = (t: RestoreTarget) => contextOf(t, setDir, plan.destination, signal, progress);
+    const ctx = (t: RestoreTarget) => contextOf(t, set, plan.destination, signal, progress);
     const folder = plan.destination?.folder;
     const createdTo = !!folder && (await fs.mkdir(folder, { recursive: true, mode: 0o700 })) !== undefined;
 
@@ -112,7 +112,7 @@ export async function runRestore(env: Environment, setDir: string, opts: Restore
         if (existing.length) {
           progress.setPhase('safety backup');
           const sealed = await runBackup({ ...env, sources: existing }, { door: opts.door, label: 'pre-restore', lockHeld: true, knownIds: opts.catalog.setIds(key), signal });
-          safetySet = { id: sealed.manifest.id, path: sealed.path };
+          safetySet = { id: sealed.manifest.id, path: sealed.set.dir };
           safetyArtifacts = sealed.manifest.artifacts;
           journal.data.safetySet = sealed.manifest.id;
           await journal.save();
@@ -193,7 +193,7 @@ function undoLimitsOf(applied: RestoreTarget[], verification: DrillCheck[]): Res
 async function undoApplied(done: RestoreTarget[], ctx: (t: RestoreTarget) => RestoreContext, existed: Map<RestoreTarget, boolean>, safetySet: RestoreResult['safetySet'], safety: Artifact[]): Promise<string[]> {
   const failures: string[] = [];
   for (const t of [...done].reverse()) {
-    const before = existed.get(t) && safetySet ? { reader: artifactReader(folderArtifacts(safetySet.path)), artifacts: safety.filter((a) => a.source === t.source.name) } : null;
+    const before = existed.get(t) && safetySet ? { reader: artifactReader(recordedSet(safetySet.path).set), artifacts: safety.filter((a) => a.source === t.source.name) } : null;
     try {
       // Not cancellable: an undo that stops half-way would leave the worst of both.
       await applyOf(t).undo({ ...ctx(t), signal: new AbortController().signal }, before);
@@ -227,7 +227,7 @@ export async function recoverInterruptedRestores(home: string): Promise<{ env: s
     const j = journal.data;
     let lock;
     try {
-      lock = await acquireLock(j.location, j.env, { operation: 'restore recovery', door: 'engine' });
+      lock = await openStore(j.location).lock(j.env, { operation: 'restore recovery', door: 'engine' });
     } catch (err) {
       if (err instanceof LifeboatError && err.code === 'LOCKED') continue; // that restore is still running
       // The location is unreachable (an unmounted disk): say so, keep the journal for the next

@@ -6,7 +6,7 @@ import type { EngineCore } from './handlers/types.js';
 import { toErrorShape } from './errors.js';
 import { loggedOutcome } from '../../shared/outcome.js';
 import type { ActivityAction } from '../../shared/activity.js';
-import { acquireLock } from './lock.js';
+import { acquireLock } from './store/folder-lock.js';
 import { dueSlot, MISSED_CAP, nextSlot, type DueSlot } from './schedule.js';
 import { span } from './monitoring.js';
 

@@ -1,14 +1,10 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { SetSummary } from '../../shared/api.js';
 import { environmentKey, type Environment } from '../../shared/environment.js';
 import { count } from '../../shared/format.js';
 import type { Catalog } from './catalog.js';
 import { LifeboatError } from './errors.js';
-import { readManifest } from './manifest.js';
-import { pinnedIn } from './pins.js';
 import { isSetOf, SET_ID_PATTERN } from './set-id.js';
-import { setFolderBytes } from './set-size.js';
+import { openStore, recordedSet, whereIsSet, type SealedSet, type StoreListing } from './store/index.js';
 import { noteProgress } from './watchdog.js';
 
 /** Resolves `prod` (when unique) or `app/prod` to one environment. */
@@ -30,18 +26,20 @@ export function resolveEnvironment(catalog: Catalog, ref: string): Environment {
  */
 export async function syncSets(catalog: Catalog, env: Environment): Promise<{ added: number; removed: number; unreadable: { path: string; message: string }[] }> {
   const key = environmentKey(env);
+  const store = openStore(env.location);
+  const mine = (id: string) => isSetOf(id, env.app, env.name);
   const here = new Set<string>();
   const elsewhere = new Map<string, SetSummary[]>();
   for (const set of catalog.sets(key)) {
-    const folder = path.dirname(set.path);
-    if (folder === env.location) here.add(set.id);
-    else elsewhere.set(folder, [...(elsewhere.get(folder) ?? []), set]);
+    const { location } = whereIsSet(set.path);
+    if (location === env.location) here.add(set.id);
+    else elsewhere.set(location, [...(elsewhere.get(location) ?? []), set]);
   }
   let names: string[];
-  let listing: string[] = [];
+  let listing: StoreListing | undefined;
   try {
-    listing = await fs.readdir(env.location);
-    names = listing.filter((n) => isSetOf(n, env.app, env.name));
+    listing = await store.list();
+    names = listing.sealed.filter(mine);
   } catch (err) {
     // A missing folder is "no sets yet" only while none were recorded there: an unmounted disk is
     // not an empty one, and forgetting its sets would turn "location missing" into "no backup yet".
@@ -60,53 +58,53 @@ export async function syncSets(catalog: Catalog, env: Environment): Promise<{ ad
   for (const name of names) {
     found.add(name);
     if (here.delete(name)) continue;
-    const dir = path.join(env.location, name);
-    const read = await readManifest(dir);
+    const set = store.set(name);
+    const read = await set.readManifest();
     noteProgress();
     if (!read.ok) {
-      unreadable.push({ path: dir, message: read.error.message });
+      unreadable.push({ path: set.dir, message: read.error.message });
       continue;
     }
     // Also a set recorded in an earlier location and moved here: its path is now this one.
-    catalog.upsertSet(read.manifest, dir, await setFolderBytes(dir));
+    catalog.upsertSet(read.manifest, set.dir, await set.bytes());
     added++;
   }
   for (const gone of here) catalog.removeSet(gone);
   let removed = here.size;
-  const pinned = pinnedIn(listing, env.app, env.name);
-  for (const [folder, sets] of elsewhere) {
-    const old = await fs.readdir(folder).catch(() => null);
+  const pinned = new Set((listing?.pinned ?? []).filter(mine));
+  for (const [location, sets] of elsewhere) {
+    const old = await openStore(location).list().catch(() => null);
     for (const set of sets) {
       if (found.has(set.id)) continue; // moved into the current location
       if (!old) {
         if (set.pinned) pinned.add(set.id); // a disk that is not there keeps its sets and pins
-      } else if (!old.includes(set.id)) {
+      } else if (!old.sealed.includes(set.id)) {
         catalog.removeSet(set.id);
         removed++;
       }
     }
-    if (old) for (const id of pinnedIn(old, env.app, env.name)) if (sets.some((s) => s.id === id)) pinned.add(id);
+    if (old) for (const id of old.pinned.filter(mine)) if (sets.some((s) => s.id === id)) pinned.add(id);
   }
   catalog.setPins(key, pinned);
   return { added, removed, unreadable };
 }
 
-/** The folder of a set by id, or of the newest sealed set when no id is given. */
-export async function setPath(catalog: Catalog, env: Environment, id: string | undefined): Promise<string> {
+/** A sealed set by id, or the newest one when no id is given, in the store it is recorded in. */
+export async function findSet(catalog: Catalog, env: Environment, id: string | undefined): Promise<SealedSet> {
   await syncSets(catalog, env);
   const sets = catalog.sets(environmentKey(env));
   if (!id || id === 'latest') {
     if (!sets[0]) throw new LifeboatError('NO_SETS', `${environmentKey(env)} has no backup sets in ${env.location}.`, `Make one first: lifeboat backup --env ${env.name}.`);
-    return sets[0].path;
+    return recordedSet(sets[0].path).set;
   }
   if (!SET_ID_PATTERN.test(id) || !isSetOf(id, env.app, env.name)) {
     throw new LifeboatError('UNKNOWN_SET', `"${id}" is not a set id of ${environmentKey(env)}.`, `Set ids look like ${env.app}_${env.name}_20261122_020000; list them with: lifeboat list --env ${env.name}.`);
   }
   const found = sets.find((s) => s.id === id);
-  if (found) return found.path;
+  if (found) return recordedSet(found.path).set;
   // Not indexed: maybe unreadable; the drill will say why.
-  const dir = path.join(env.location, id);
-  if (await fs.stat(dir).then((s) => s.isDirectory(), () => false)) return dir;
+  const store = openStore(env.location);
+  if (await store.has(id)) return store.set(id);
   throw new LifeboatError('UNKNOWN_SET', `There is no set ${id} in ${env.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
 }
 
@@ -115,17 +113,19 @@ export async function setPath(catalog: Catalog, env: Environment, id: string | u
  * how a new workstation adopts an old backup folder.
  */
 export async function environmentsIn(location: string, unreadable: { path: string; message: string }[]): Promise<Environment[]> {
+  const store = openStore(location);
   let names: string[];
   try {
-    names = await fs.readdir(location);
+    names = (await store.list()).sealed;
   } catch (err) {
     throw new LifeboatError('BAD_ARGUMENT', `${location} cannot be listed: ${(err as Error).message}.`, 'Give the folder that holds the backup sets (the environment\'s location).');
   }
   const newest = new Map<string, { stamp: string; env: Environment }>();
-  for (const name of names.filter((n) => SET_ID_PATTERN.test(n)).sort()) {
-    const read = await readManifest(path.join(location, name));
+  for (const name of names.sort()) {
+    const set = store.set(name);
+    const read = await set.readManifest();
     if (!read.ok) {
-      unreadable.push({ path: path.join(location, name), message: read.error.message });
+      unreadable.push({ path: set.dir, message: read.error.message });
       continue;
     }
     const env = { ...read.manifest.environment, location };

@@ -13,7 +13,8 @@ import { ProgressMeter } from '../../electron/engine/progress.js';
 import { FilesSource } from '../../shared/environment.js';
 import { Artifact } from '../../shared/manifest.js';
 import { requireBinary, useTempDirs } from '../support/tools.js';
-import { artifactReader, folderArtifacts } from '../../electron/engine/codec/index.js';
+import { artifactReader } from '../../electron/engine/codec/index.js';
+import { folderArtifacts } from '../../electron/engine/store/artifact-files.js';
 
 /**
  * Archives built to attack the extractor. Each comes with an index and manifest details that list

@@ -14,7 +14,8 @@ import { makeLiveData, treeFingerprint } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { failure, jsonOf, requireBinary, runCli, useTempDirs } from '../support/tools.js';
 import { useServedHosts } from '../support/web-host.js';
-import { artifactReader, folderArtifacts } from '../../electron/engine/codec/index.js';
+import { artifactReader } from '../../electron/engine/codec/index.js';
+import { folderArtifacts } from '../../electron/engine/store/artifact-files.js';
 
 /**
  * A sealed set whose archive holds more file bytes than its manifest records, found before the

@@ -12,7 +12,8 @@ import { Artifact } from '../../shared/manifest.js';
 import { DrillCheck } from '../../shared/drill.js';
 import { InUse, SourcePreview } from '../../shared/restore.js';
 import { sha256sum, useTempDirs, failure } from '../support/tools.js';
-import { artifactReader, artifactWriter, folderArtifacts } from '../../electron/engine/codec/index.js';
+import { artifactReader, artifactWriter } from '../../electron/engine/codec/index.js';
+import { folderArtifacts } from '../../electron/engine/store/artifact-files.js';
 
 const tempDir = useTempDirs();
 const meter = () => new ProgressMeter({ operation: 'restore', env: 't' }, { bytes: 0, files: 0 }, undefined);

@@ -11,7 +11,8 @@ import { FilesSource } from '../../shared/environment.js';
 import { Artifact } from '../../shared/manifest.js';
 import { DrillCheck } from '../../shared/drill.js';
 import { failure } from '../support/tools.js';
-import { artifactReader, artifactWriter, folderArtifacts } from '../../electron/engine/codec/index.js';
+import { artifactReader, artifactWriter } from '../../electron/engine/codec/index.js';
+import { folderArtifacts } from '../../electron/engine/store/artifact-files.js';
 
 const temps: string[] = [];
 afterEach(async () => {

@@ -25,15 +25,33 @@ export const GREP_RULES = [
   },
   {
     pattern: /\bfrom\s+['"](?:node:)?zlib['"]/,
-    // Today's users, listed explicitly; after the codec merge: only electron/engine/codec/.
-    allowed: ['electron/engine/codec/', 'electron/engine/pipeline.ts', 'electron/engine/sources/command.ts', 'electron/engine/sources/archive-extract.ts'],
+    allowed: ['electron/engine/codec/'],
     why: 'compression is a stage of the artifact codec, not something each plug-in does for itself',
   },
   {
     pattern: /\bcreateReadStream\b/,
-    // Today's users; after the codec merge: electron/engine/codec/ plus the plug-ins that read live source files.
-    allowed: ['electron/engine/codec/', 'electron/engine/store/', 'electron/engine/pipeline.ts', 'electron/engine/sources/', 'electron/web-static.ts'],
+    // The store opens stored files; the others read live data, never an artifact: hashFile (live files, the
+    // recovery card), the SQLite snapshot on its way to the codec, the files source's live files, a restore
+    // test's command output, and the renderer's own files.
+    allowed: [
+      'electron/engine/store/',
+      'electron/engine/pipeline.ts',
+      'electron/engine/sources/sqlite/sqlite.ts',
+      'electron/engine/sources/files/files.ts',
+      'electron/engine/sources/command/command-restore.ts',
+      'electron/web-static.ts',
+    ],
     why: 'artifacts are read through the codec (which checks size, hash and the decompression budget), never opened by hand',
+  },
+  {
+    pattern: /\bencryption:\s*'none'/,
+    allowed: ['electron/engine/codec/', 'shared/manifest.ts'],
+    why: "an artifact's stored fields (compression, encryption, size, hash) are the codec's to fill",
+  },
+  {
+    pattern: /\b(?:join|resolve)\([^)]*\blocation\b/,
+    allowed: ['electron/engine/store/'],
+    why: 'a path inside a backup location is built only by the set store; everything else holds a store and set handles',
   },
 ];
 

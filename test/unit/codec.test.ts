@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Artifact } from '../../shared/manifest.js';
-import { artifactReader, artifactWriter, folderArtifacts, type ArtifactFiles, type Written } from '../../electron/engine/codec/index.js';
+import { artifactReader, artifactWriter, type ArtifactFiles, type Written } from '../../electron/engine/codec/index.js';
+import { folderArtifacts } from '../../electron/engine/store/artifact-files.js';
 import { failure, requireBinary, useTempDirs } from '../support/tools.js';
 
 const tempDir = useTempDirs();

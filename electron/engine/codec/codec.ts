@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Artifact } from '../../../shared/manifest.js';
 import { cancelled } from '../errors.js';
 import { HashTap } from '../pipeline.js';
-import { scratchFile, type ArtifactFiles } from './artifact-files.js';
+import { scratchFile, type ArtifactFiles, type StoredFiles } from './artifact-files.js';
 import { budgetOf, ByteLimit, StoredCheck } from './checks.js';
 import { stagesOf, type Packing } from './stages.js';
 
@@ -144,6 +144,11 @@ export function artifactWriter(files: ArtifactFiles): ArtifactWriter {
 }
 
 /** The reader a drill or a restore gives each source, over a sealed set. */
-export function artifactReader(files: ArtifactFiles): ArtifactReader {
-  return new ArtifactCodec(files);
+export function artifactReader(files: StoredFiles): ArtifactReader {
+  const readOnly: ArtifactFiles = {
+    open: (file, opts) => files.open(file, opts),
+    localPath: files.localPath ? (file) => files.localPath!(file) : undefined,
+    create: () => Promise.reject(new Error('A sealed set is read only: nothing is written into it.')),
+  };
+  return new ArtifactCodec(readOnly);
 }

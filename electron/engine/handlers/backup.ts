@@ -1,7 +1,6 @@
 import { environmentKey } from '../../../shared/environment.js';
 import { runBackup } from '../backup.js';
 import { syncSets } from '../set-index.js';
-import { setFolderBytes } from '../set-size.js';
 import type { EngineCore, HandlerTable } from './types.js';
 
 /** Backing up one environment. */
@@ -16,13 +15,13 @@ export function backupHandlers(core: EngineCore): HandlerTable<'backup.run'> {
       // not make a fresh folder in its place (on the wrong disk) and forget the sets.
       await syncSets(catalog, env);
       const sealed = await runBackup(env, { door: core.door, knownIds: catalog.setIds(key), signal, onProgress });
-      const size = await setFolderBytes(sealed.path);
-      catalog.upsertSet(sealed.manifest, sealed.path, size);
+      const size = await sealed.set.bytes();
+      catalog.upsertSet(sealed.manifest, sealed.set.dir, size);
       const durationMs = Date.parse(sealed.manifest.finishedAt) - Date.parse(sealed.manifest.startedAt);
       log.done(`Sealed ${sealed.manifest.id}: ${sealed.manifest.artifacts.length} artifacts, ${size} bytes`, { detail: { id: sealed.manifest.id, cleaned: sealed.cleaned } });
       return {
         id: sealed.manifest.id,
-        path: sealed.path,
+        path: sealed.set.dir,
         env: key,
         sizeBytes: size,
         durationMs,

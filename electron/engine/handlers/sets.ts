@@ -2,10 +2,10 @@ import path from 'node:path';
 import { environmentKey } from '../../../shared/environment.js';
 import { formatBytes } from '../../../shared/format.js';
 import { LifeboatError } from '../errors.js';
-import { writePin } from '../pins.js';
 import { deleteSet, pruneSets } from '../prune.js';
 import { revealFolder } from '../reveal.js';
-import { environmentsIn, setPath, syncSets } from '../set-index.js';
+import { environmentsIn, findSet, syncSets } from '../set-index.js';
+import { recordedSet } from '../store/index.js';
 import type { EngineCore, HandlerTable } from './types.js';
 
 /** Listing, revealing, pinning, deleting and pruning sets, and rebuilding the catalog from the locations. */
@@ -17,15 +17,15 @@ export function setHandlers(core: EngineCore): HandlerTable<'sets.list' | 'sets.
       await syncSets(catalog, env);
       return catalog.sets(environmentKey(env));
     },
-    'sets.reveal': async ({ env: ref, set }) => revealFolder(await setPath(catalog, core.environment(ref), set)),
+    'sets.reveal': async ({ env: ref, set }) => revealFolder((await findSet(catalog, core.environment(ref), set)).dir),
     'sets.pin': async ({ env: ref, set, pinned }, { log }) => {
       const env = core.environment(ref);
       const key = environmentKey(env);
       await syncSets(catalog, env);
-      if (!catalog.sets(key).some((s) => s.id === set)) await setPath(catalog, env, set); // says why the id is unknown
+      if (!catalog.sets(key).some((s) => s.id === set)) await findSet(catalog, env, set); // says why the id is unknown
       const found = catalog.sets(key).find((s) => s.id === set);
       if (!found) throw new LifeboatError('UNKNOWN_SET', `${set} has no readable manifest, so it cannot be pinned.`, `Drill it to see what is wrong (lifeboat drill --env ${env.name} --set ${set}).`);
-      await writePin(path.dirname(found.path), set, pinned, core.door); // beside the set, wherever its location
+      await recordedSet(found.path).store.pin(set, pinned, core.door); // beside the set, wherever its location
       await syncSets(catalog, env);
       log.done(`${pinned ? 'Pinned' : 'Unpinned'} ${set}`, { subject: { env: key, action: pinned ? 'pin' : 'unpin' } });
       return catalog.sets(key).find((s) => s.id === set)!;

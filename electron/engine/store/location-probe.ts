@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir } from './durable.js';
+import { fsyncDir } from '../durable.js';
 
 /** What is wrong with a backup location: `message` starts with the path, `hint` says what to do. */
 export interface LocationProblem {

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fsError, LifeboatError } from './errors.js';
-import { writeFileAtomic } from './durable.js';
+import { fsError, LifeboatError } from '../errors.js';
+import { writeFileAtomic } from '../durable.js';
 
 export interface LockHolder {
   pid: number;

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { DeletedSet } from '../../shared/retention.js';
-import { fsyncDir } from './durable.js';
-import { fsError, LifeboatError } from './errors.js';
-import { isSetOf } from './set-id.js';
+import type { DeletedSet } from '../../../shared/retention.js';
+import { fsyncDir } from '../durable.js';
+import { fsError, LifeboatError } from '../errors.js';
+import { isSetOf } from '../set-id.js';
 import { setFolderBytes } from './set-size.js';
-import { noteProgress } from './watchdog.js';
+import { noteProgress } from '../watchdog.js';
 
 /**
  * A set being deleted is first renamed to `.deleting-<id>`: from that instant it no longer looks
@@ -14,14 +14,20 @@ import { noteProgress } from './watchdog.js';
  */
 export const DELETING_PREFIX = '.deleting-';
 
+/** A hook for fault tests: runs once the set is hidden and before its bytes are removed. */
+export interface RemovalHooks {
+  afterHide?: () => Promise<void>;
+}
+
 /** Removes one set folder: hide it by a rename, fsync, then delete the hidden folder. The caller holds the lock. */
-export async function removeSetFolder(location: string, setId: string): Promise<DeletedSet> {
+export async function removeSetFolder(location: string, setId: string, hooks: RemovalHooks = {}): Promise<DeletedSet> {
   const dir = path.join(location, setId);
   const hidden = path.join(location, DELETING_PREFIX + setId);
   try {
     const sizeBytes = await setFolderBytes(dir);
     await fs.rename(dir, hidden);
     await fsyncDir(location);
+    await hooks.afterHide?.();
     await fs.rm(hidden, { recursive: true, force: true });
     await fsyncDir(location);
     noteProgress();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { hashFile } from './pipeline.js';
+import { hashFile } from '../pipeline.js';
 
 /**
  * A digest of everything in a set folder: each entry's path and type, each file's size and the

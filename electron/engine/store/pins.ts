@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir, writeFileAtomic } from './durable.js';
-import { isSetOf } from './set-id.js';
+import { fsyncDir, writeFileAtomic } from '../durable.js';
+import { isSetOf } from '../set-id.js';
 
 /**
  * A pin is a small hidden file beside the set in its location, `.lifeboat-pin-<set id>`: the
