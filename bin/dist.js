@@ -56,13 +56,17 @@ if (!dist) {
   const dir = (process.env.ELECTRON_CUSTOM_DIR ?? 'v{{ version }}').replace('{{ version }}', version);
   const zip = `electron-v${version}-${platform}-${arch}.zip`;
   const why = await unreachable(new URL(`${dir}/${zip}`, mirror.endsWith('/') ? mirror : `${mirror}/`).href);
-  if (why) fail(`Electron ${version}'s binary (${zip}) cannot be fetched from ${new URL(mirror).host} (${why}); run \`npm run dist\` on a machine that can reach it, or set ELECTRON_MIRROR to a mirror that has it.`);
+  if (why)
+    fail(
+      `Electron ${version}'s binary (${zip}) cannot be fetched from ${new URL(mirror).host} (${why}); run \`npm run dist\` on a machine that can reach it, or set ELECTRON_MIRROR to a mirror that has it.`,
+    );
 }
 // The SQLite module is rebuilt for Electron's ABI against Electron's headers (node-gyp keeps them in ~/.electron-gyp).
 if (!existsSync(path.join(os.homedir(), '.electron-gyp', version))) {
   const headers = process.env.npm_config_electron_mirror ?? 'https://electronjs.org/headers';
   const why = await unreachable(`${headers.replace(/\/$/, '')}/v${version}/node-v${version}-headers.tar.gz`);
-  if (why) fail(`Electron ${version}'s headers, needed to build the SQLite module for it, cannot be fetched from ${new URL(headers).host} (${why}); run \`npm run dist\` on a machine that can reach it.`);
+  if (why)
+    fail(`Electron ${version}'s headers, needed to build the SQLite module for it, cannot be fetched from ${new URL(headers).host} (${why}); run \`npm run dist\` on a machine that can reach it.`);
 }
 
 const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });

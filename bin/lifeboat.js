@@ -24,7 +24,8 @@ function newestSource(dir) {
   return newest;
 }
 
-const fresh = existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(newestSource(path.join(root, 'electron')), newestSource(path.join(root, 'shared')), statSync(path.join(root, 'package.json')).mtimeMs);
+const fresh =
+  existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(newestSource(path.join(root, 'electron')), newestSource(path.join(root, 'shared')), statSync(path.join(root, 'package.json')).mtimeMs);
 if (fresh) {
   await import(bundle);
 } else {

@@ -19,7 +19,14 @@ export function bindApi(engine: Engine, window: BrowserWindow): () => void {
   for (const method of names) {
     ipcMain.handle(channelOf(method), async (event: IpcMainInvokeEvent, args: unknown, options: unknown): Promise<Outcome<unknown>> => {
       if (window.isDestroyed() || event.sender !== window.webContents || !frameIsOurs(event.senderFrame, window.webContents.mainFrame, mayNavigate)) {
-        return { ok: false, error: { code: 'FOREIGN_FRAME', message: `A call of ${method} from a frame that is not Lifeboat's own page was refused.`, hint: 'Only Lifeboat\'s window may call the engine; nothing was done.' } };
+        return {
+          ok: false,
+          error: {
+            code: 'FOREIGN_FRAME',
+            message: `A call of ${method} from a frame that is not Lifeboat's own page was refused.`,
+            hint: "Only Lifeboat's window may call the engine; nothing was done.",
+          },
+        };
       }
       const job = typeof (options as { job?: unknown } | undefined)?.job === 'string' ? (options as { job: string }).job : undefined;
       try {

@@ -37,7 +37,11 @@ export class AlertNotifier {
       const failed = run.steps.filter((s) => s.outcome !== 'success' && s.outcome !== 'skipped');
       const name = run.env.replace('/', ' / ');
       if (failed.length) out.push({ title: `Lifeboat: scheduled work of ${name} failed`, body: failed.map((s) => `${s.kind}: ${s.error?.message ?? s.summary}`).join(' ') });
-      else if (run.late) out.push({ title: `Lifeboat: ${name} backed up late`, body: `The scheduled backup ran ${Math.round(run.lateByMs / 60_000)} min late (the computer was off or Lifeboat was closed); it succeeded.` });
+      else if (run.late)
+        out.push({
+          title: `Lifeboat: ${name} backed up late`,
+          body: `The scheduled backup ran ${Math.round(run.lateByMs / 60_000)} min late (the computer was off or Lifeboat was closed); it succeeded.`,
+        });
     }
     return out;
   }

@@ -55,13 +55,28 @@ async function call<M extends MethodName>(method: M, args: unknown, opts: Common
     err('Cancelling… (the partial work is being removed)');
     controller.abort();
     grace = setTimeout(() => {
-      report({ code: 'CANCELLED', message: `Cancelled by ${signal}, but the work did not stop within ${CANCEL_GRACE_MS / 1000} s; Lifeboat stopped it there.`, hint: 'The next run cleans up what it had begun (a partial set is removed, an unfinished restore is rolled back or forward). Start it again when ready.' }, opts);
+      report(
+        {
+          code: 'CANCELLED',
+          message: `Cancelled by ${signal}, but the work did not stop within ${CANCEL_GRACE_MS / 1000} s; Lifeboat stopped it there.`,
+          hint: 'The next run cleans up what it had begun (a partial set is removed, an unfinished restore is rolled back or forward). Start it again when ready.',
+        },
+        opts,
+      );
       process.exit(process.exitCode);
     }, CANCEL_GRACE_MS).unref();
   };
   // Should the call's work stop without settling (nothing left to wait for), say so instead of
   // letting Node exit 13 with nothing printed.
-  const unsettled = () => report({ code: 'INTERNAL', message: `The ${method} call stopped without a result or an error.`, hint: 'This is a bug in Lifeboat: run the command again, and report it with the activity log if it repeats.' }, opts);
+  const unsettled = () =>
+    report(
+      {
+        code: 'INTERNAL',
+        message: `The ${method} call stopped without a result or an error.`,
+        hint: 'This is a bug in Lifeboat: run the command again, and report it with the activity log if it repeats.',
+      },
+      opts,
+    );
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.once('beforeExit', unsettled);
@@ -105,8 +120,6 @@ function endBySignal(sig: NodeJS.Signals): never {
   process.exit(128 + (constants.signals[sig] ?? 15));
 }
 
-
-
 function report(shape: ErrorShape, opts: Common): void {
   if (opts.json) out(JSON.stringify({ error: shape }, null, 2));
   err(`Error: ${shape.message}`);
@@ -117,7 +130,9 @@ function report(shape: ErrorShape, opts: Common): void {
 function drawProgress(p: Progress): void {
   const pct = p.bytesTotal ? Math.floor((100 * p.bytesDone) / p.bytesTotal) : 0;
   const left = p.secondsLeft === null ? '' : `, ${formatDuration(p.secondsLeft * 1000)} left`;
-  process.stderr.write(`\r\x1b[K${p.phase}${p.source ? ` ${p.source}` : ''}: ${pct}% · ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)} · ${p.filesDone}/${p.filesTotal} files · ${formatBytes(p.bytesPerSecond)}/s${left}`);
+  process.stderr.write(
+    `\r\x1b[K${p.phase}${p.source ? ` ${p.source}` : ''}: ${pct}% · ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)} · ${p.filesDone}/${p.filesTotal} files · ${formatBytes(p.bytesPerSecond)}/s${left}`,
+  );
 }
 
 /** An environment file is small; anything larger is not one (and `/dev/zero` would never end). */
@@ -138,8 +153,14 @@ function kindOf(st: Stats): string {
  * swapped after the first look cannot slip through.
  */
 function readEnvironmentText(file: string): string {
-  const refuse = (why: string) => new LifeboatError('BAD_ARGUMENT', `${file} is ${why}, not an environment file.`, 'Give the path of an environment file (JSON) on disk; to import what a program prints, save it to a file first.');
-  const tooLarge = (size: string) => new LifeboatError('TOO_LARGE', `${file} is ${size}; an environment file is at most ${MAX_ENV_FILE} bytes (1 MiB).`, 'Check that this is the environment file you meant: it holds one environment as JSON.');
+  const refuse = (why: string) =>
+    new LifeboatError('BAD_ARGUMENT', `${file} is ${why}, not an environment file.`, 'Give the path of an environment file (JSON) on disk; to import what a program prints, save it to a file first.');
+  const tooLarge = (size: string) =>
+    new LifeboatError(
+      'TOO_LARGE',
+      `${file} is ${size}; an environment file is at most ${MAX_ENV_FILE} bytes (1 MiB).`,
+      'Check that this is the environment file you meant: it holds one environment as JSON.',
+    );
   let fd: number | undefined;
   try {
     const before = statSync(file);
@@ -192,7 +213,9 @@ envCmd
     } catch (e) {
       return report(toErrorShape(e), o);
     }
-    await call('env.save', { environment, baseDir: path.dirname(abs), confirm: o.confirm }, o, (env) => out(`Imported environment ${env.app}/${env.name} (${env.protection}): ${env.sources.length} sources, sets go to ${env.location}`));
+    await call('env.save', { environment, baseDir: path.dirname(abs), confirm: o.confirm }, o, (env) =>
+      out(`Imported environment ${env.app}/${env.name} (${env.protection}): ${env.sources.length} sources, sets go to ${env.location}`),
+    );
   });
 envCmd
   .command('export')
@@ -265,7 +288,11 @@ program
     await call('drill.run', { env: o.env, set: o.set }, o, (r) => {
       for (const c of r.checks) out(`${c.status === 'PASS' ? 'PASS' : 'FAIL'}  ${c.target} — ${c.name}: ${c.reason} (${formatDuration(c.durationMs)})`);
       const failed = r.checks.filter((c) => c.status === 'FAIL').length;
-      out(r.passed ? `Drill of ${r.setId} passed: ${r.checks.length} checks in ${formatDuration(r.durationMs)}.` : `Drill of ${r.setId} FAILED: ${failed} of ${r.checks.length} checks failed. Do not restore from this set.`);
+      out(
+        r.passed
+          ? `Drill of ${r.setId} passed: ${r.checks.length} checks in ${formatDuration(r.durationMs)}.`
+          : `Drill of ${r.setId} FAILED: ${failed} of ${r.checks.length} checks failed. Do not restore from this set.`,
+      );
     });
   });
 
@@ -289,13 +316,21 @@ program
           if (s.type === 'tables') for (const t of s.tables) out(`    table ${t.name}: ${t.now ?? '—'} rows now, ${t.inSet ?? '—'} in the set`);
           else if (s.type === 'command') out(`    runs ${s.argv.join(' ')} with the set's output (${formatBytes(s.inputBytes)}) on its standard input`);
           else {
-            out(`    ${s.added.count} files added (${formatBytes(s.added.bytes)}), ${s.removed.count} removed (${formatBytes(s.removed.bytes)}), ${s.changed.count} changed (${formatBytes(s.changed.bytes)}), ${s.unchanged} unchanged${s.kept ? `, ${s.kept} not covered by the source kept as they are` : ''}`);
-            for (const [kind, list] of [['+', s.samples.added], ['-', s.samples.removed], ['~', s.samples.changed]] as const) for (const f of list) out(`      ${kind} ${f.path}`);
+            out(
+              `    ${s.added.count} files added (${formatBytes(s.added.bytes)}), ${s.removed.count} removed (${formatBytes(s.removed.bytes)}), ${s.changed.count} changed (${formatBytes(s.changed.bytes)}), ${s.unchanged} unchanged${s.kept ? `, ${s.kept} not covered by the source kept as they are` : ''}`,
+            );
+            for (const [kind, list] of [
+              ['+', s.samples.added],
+              ['-', s.samples.removed],
+              ['~', s.samples.changed],
+            ] as const)
+              for (const f of list) out(`      ${kind} ${f.path}`);
           }
           if (s.type !== 'files' && s.loading) out(`    ${s.loading.merges === 'no' ? '' : 'WARN  '}${s.loading.note}`);
           if (s.type !== 'command' && s.ownership?.count) {
             out(`    ${count(s.ownership.count, 'path')} whose owner or mode after the restore differs from now or from the set:`);
-            for (const c of s.ownership.samples) out(`      ${c.path}: ${c.now ? `now ${formatOwnership(c.now)}` : 'new'}${c.inSet ? `, set ${formatOwnership(c.inSet)}` : ''} → ${formatOwnership(c.after)} (${c.why})`);
+            for (const c of s.ownership.samples)
+              out(`      ${c.path}: ${c.now ? `now ${formatOwnership(c.now)}` : 'new'}${c.inSet ? `, set ${formatOwnership(c.inSet)}` : ''} → ${formatOwnership(c.after)} (${c.why})`);
           }
         }
         out('Pre-flight checks:');
@@ -311,7 +346,10 @@ program
       const warned = r.verification.filter((c) => c.status === 'WARN');
       out(`Verified after the restore: ${count(r.verification.length - warned.length, 'check')} passed${warned.length ? `, ${warned.length} could not prove everything` : ''}.`);
       for (const c of warned) out(`  WARN  ${c.target} — ${c.name}: ${c.reason}`);
-      if (r.safetySet) out(`Safety backup of the data as it was: ${r.safetySet.id}\n  ${r.safetySet.path}\n${r.undoLimits.length ? 'To load it again (not a full undo)' : 'To undo this restore'}: lifeboat restore --env ${o.env} --set ${r.safetySet.id}`);
+      if (r.safetySet)
+        out(
+          `Safety backup of the data as it was: ${r.safetySet.id}\n  ${r.safetySet.path}\n${r.undoLimits.length ? 'To load it again (not a full undo)' : 'To undo this restore'}: lifeboat restore --env ${o.env} --set ${r.safetySet.id}`,
+        );
       for (const u of r.undoLimits) out(`  ${u.source}: ${u.reason}`);
       out(`Restore of ${r.setId} done in ${formatDuration(r.durationMs)}.`);
     });
@@ -359,7 +397,10 @@ program
       host = await startWebHost({ home: lifeboatHome(), port, schedule: o.schedule });
     } catch (e) {
       const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
-      return report(busy ? { code: 'BAD_ARGUMENT', message: `Port ${port} is already in use on 127.0.0.1.`, hint: 'Choose another port, or leave --port out to take any free one.' } : toErrorShape(e), {});
+      return report(
+        busy ? { code: 'BAD_ARGUMENT', message: `Port ${port} is already in use on 127.0.0.1.`, hint: 'Choose another port, or leave --port out to take any free one.' } : toErrorShape(e),
+        {},
+      );
     }
     // One write, so a reader of the output sees both lines at once.
     out(`Lifeboat web host: ${host.url}\nOpen that address in a browser on this machine (it works once); press Ctrl-C to stop.`);
@@ -384,9 +425,11 @@ program
 
 const setOptions = (c: Command) => c.requiredOption('--env <name>', 'environment name or app/name').requiredOption('--set <id>', 'the set (see lifeboat list)').addOption(json());
 for (const pinned of [true, false]) {
-  setOptions(program.command(pinned ? 'pin' : 'unpin').description(pinned ? 'pin a set: it is never pruned nor deleted' : 'unpin a set: the retention policy may prune it again')).action(async (o: Common & { env: string; set: string }) => {
-    await call('sets.pin', { env: o.env, set: o.set, pinned }, o, (s) => out(`${s.pinned ? 'Pinned' : 'Unpinned'} ${s.id}.`));
-  });
+  setOptions(program.command(pinned ? 'pin' : 'unpin').description(pinned ? 'pin a set: it is never pruned nor deleted' : 'unpin a set: the retention policy may prune it again')).action(
+    async (o: Common & { env: string; set: string }) => {
+      await call('sets.pin', { env: o.env, set: o.set, pinned }, o, (s) => out(`${s.pinned ? 'Pinned' : 'Unpinned'} ${s.id}.`));
+    },
+  );
 }
 
 setOptions(program.command('delete').description('delete one backup set (refused for a pinned set)'))
@@ -408,7 +451,8 @@ program
   .action(async (o: Common & { env: string; dryRun?: boolean; confirm?: string }) => {
     await call('sets.prune', { env: o.env, dryRun: !!o.dryRun, confirm: o.confirm }, o, (r) => {
       for (const c of r.cleaned) out(`Cleaned up ${c}.`);
-      for (const d of r.decisions) out(`${d.action === 'keep' ? 'KEEP ' : r.dryRun ? 'PRUNE' : 'GONE '}  ${d.id.padEnd(36)} ${formatBytes(d.sizeBytes).padStart(9)}  ${d.reasons.map((x) => x.text).join('; ')}`);
+      for (const d of r.decisions)
+        out(`${d.action === 'keep' ? 'KEEP ' : r.dryRun ? 'PRUNE' : 'GONE '}  ${d.id.padEnd(36)} ${formatBytes(d.sizeBytes).padStart(9)}  ${d.reasons.map((x) => x.text).join('; ')}`);
       out(r.summary);
     });
   });
@@ -422,7 +466,9 @@ program
     await call('schedule.runDue', { now: o.now }, o, (r) => {
       if (!r.ran.length) out('Nothing was due.');
       for (const j of r.ran) {
-        const late = j.late ? ` — late by ${formatDuration(j.lateByMs)}${j.missedSlots ? `; ${j.missedSlots >= 1000 ? 'at least ' : ''}${j.missedSlots} earlier slots were missed and are not run again` : ''}` : '';
+        const late = j.late
+          ? ` — late by ${formatDuration(j.lateByMs)}${j.missedSlots ? `; ${j.missedSlots >= 1000 ? 'at least ' : ''}${j.missedSlots} earlier slots were missed and are not run again` : ''}`
+          : '';
         out(`${j.env}: run for ${j.slot}${late}`);
         for (const s of j.steps) out(`  ${s.kind} ${s.outcome}: ${s.summary}`);
       }
@@ -444,7 +490,9 @@ for (const action of ['install', 'remove'] as const) {
     )
     .option('--no-activate', 'only write (or remove) the files; print the commands that start (or stop) the timer')
     .addOption(new Option('--platform <name>', 'write the files of another platform').choices(['linux', 'darwin', 'win32']))
-    .addOption(new Option('--method <how>', 'Linux: user (systemd user timer), system (systemd system timer, as root) or cron (a crontab line); detected when absent').choices(['user', 'system', 'cron']))
+    .addOption(
+      new Option('--method <how>', 'Linux: user (systemd user timer), system (systemd system timer, as root) or cron (a crontab line); detected when absent').choices(['user', 'system', 'cron']),
+    )
     .addOption(json())
     .action(async (o: Common & { activate: boolean; platform?: 'linux' | 'darwin' | 'win32'; method?: 'user' | 'system' | 'cron' }) => {
       await call(action === 'install' ? 'schedule.install' : 'schedule.remove', { activate: o.activate, platform: o.platform, method: o.method }, o, (r) => out(r.message));
@@ -465,7 +513,8 @@ program
         const last = e.lastSet ? `last backup ${e.lastSet.finishedAt} (${formatBytes(e.lastSet.sizeBytes)} in ${formatDuration(e.lastSet.durationMs)})` : 'no backup yet';
         const drill = e.lastDrill ? `last drill ${e.lastDrill.passed ? 'PASS' : 'FAIL'} ${e.lastDrill.at}` : 'never drilled';
         out(`${e.env.padEnd(24)} ${e.level.toUpperCase().padEnd(4)}  ${last} · ${drill}${e.nextDueAt ? ` · next ${e.nextDueAt}` : ''}`);
-        for (const a of e.alerts) out(`  ${a.severity.toUpperCase().padEnd(4)}  ${a.message}
+        for (const a of e.alerts)
+          out(`  ${a.severity.toUpperCase().padEnd(4)}  ${a.message}
         ${a.hint}`);
       }
     });

@@ -56,7 +56,10 @@ async function start(): Promise<void> {
     for (const n of notices) new Notification({ title: n.title, body: n.body }).show();
   };
   const lookAtHealth = () =>
-    engine.call('status.get', {}).then((status) => notify(notifier.alerts(status)), () => undefined);
+    engine.call('status.get', {}).then(
+      (status) => notify(notifier.alerts(status)),
+      () => undefined,
+    );
   const scheduler = new Scheduler(engine, {
     onRun: (result) => {
       notify(notifier.runs(result));

@@ -12,7 +12,14 @@ const methods = contractMethods(async (method, args, options): Promise<Outcome<u
   try {
     return (await ipcRenderer.invoke(channelOf(method), args, options)) as Outcome<unknown>;
   } catch (err) {
-    return { ok: false, error: { code: 'UNREACHABLE', message: `Lifeboat's main process did not answer ${method}: ${err instanceof Error ? err.message : String(err)}.`, hint: 'Restart Lifeboat; if it repeats, run `lifeboat` from a terminal to see the error.' } };
+    return {
+      ok: false,
+      error: {
+        code: 'UNREACHABLE',
+        message: `Lifeboat's main process did not answer ${method}: ${err instanceof Error ? err.message : String(err)}.`,
+        hint: 'Restart Lifeboat; if it repeats, run `lifeboat` from a terminal to see the error.',
+      },
+    };
   }
 }) satisfies LifeboatMethods;
 

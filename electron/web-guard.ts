@@ -50,7 +50,9 @@ export function sendRefusal(res: ServerResponse, refusal: Refusal): void {
 export function rawRefusal(status: 400 | 431, message: string): string {
   const body = JSON.stringify({ ok: false, error: { code: 'BAD_REQUEST', message, hint: 'Reload the page from the address `lifeboat serve` printed.' } });
   const reason = status === 400 ? 'Bad Request' : 'Request Header Fields Too Large';
-  const headers = Object.entries(SECURITY_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const headers = Object.entries(SECURITY_HEADERS)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`;
 }
 
@@ -58,15 +60,30 @@ export function rawRefusal(status: 400 | 431, message: string): string {
 export function checkHostAndOrigin(req: IncomingMessage, port: number): Refusal | null {
   const allowed = [`127.0.0.1:${port}`, `localhost:${port}`];
   if (!req.headers.host) {
-    return new Refusal(400, 'BAD_REQUEST', 'The request names no host (it has no Host header), so the web host cannot tell who it is for.', `Open the address that \`lifeboat serve\` printed (http://127.0.0.1:${port}/…) in a browser, which sends the Host header.`);
+    return new Refusal(
+      400,
+      'BAD_REQUEST',
+      'The request names no host (it has no Host header), so the web host cannot tell who it is for.',
+      `Open the address that \`lifeboat serve\` printed (http://127.0.0.1:${port}/…) in a browser, which sends the Host header.`,
+    );
   }
   const host = req.headers.host.toLowerCase();
   if (!allowed.includes(host)) {
-    return new Refusal(421, 'WRONG_HOST', `This Lifeboat web host answers only to 127.0.0.1:${port} or localhost:${port}, not to "${host.slice(0, 100)}".`, `Open the address that \`lifeboat serve\` printed (http://127.0.0.1:${port}/…).`);
+    return new Refusal(
+      421,
+      'WRONG_HOST',
+      `This Lifeboat web host answers only to 127.0.0.1:${port} or localhost:${port}, not to "${host.slice(0, 100)}".`,
+      `Open the address that \`lifeboat serve\` printed (http://127.0.0.1:${port}/…).`,
+    );
   }
   const origin = req.headers.origin;
   if (origin !== undefined && !allowed.some((h) => origin.toLowerCase() === `http://${h}`)) {
-    return new Refusal(403, 'FOREIGN_ORIGIN', `A request from the page ${origin.slice(0, 100)} was refused: only Lifeboat's own page may call it.`, 'Use Lifeboat from the address `lifeboat serve` printed; other sites cannot reach your backups.');
+    return new Refusal(
+      403,
+      'FOREIGN_ORIGIN',
+      `A request from the page ${origin.slice(0, 100)} was refused: only Lifeboat's own page may call it.`,
+      'Use Lifeboat from the address `lifeboat serve` printed; other sites cannot reach your backups.',
+    );
   }
   return null;
 }
@@ -92,7 +109,12 @@ export function checkBody(req: IncomingMessage): Refusal | null {
   if (declared > BODY_LIMIT) return tooLarge();
   const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) {
-    return new Refusal(400, 'BAD_REQUEST', `A ${req.method} request carries no body, and this one has one.`, "Open Lifeboat's pages from the address `lifeboat serve` printed; calls go to /api/call/<method> as POST.");
+    return new Refusal(
+      400,
+      'BAD_REQUEST',
+      `A ${req.method} request carries no body, and this one has one.`,
+      "Open Lifeboat's pages from the address `lifeboat serve` printed; calls go to /api/call/<method> as POST.",
+    );
   }
   return null;
 }
@@ -181,7 +203,12 @@ export function decodePart(part: string): string | Refusal {
   try {
     return decodeURIComponent(part);
   } catch {
-    return new Refusal(400, 'BAD_REQUEST', 'The address is not validly encoded (a stray or broken % sequence).', 'Open the address `lifeboat serve` printed, or call /api/call/<method> with the method name as written in the contract.');
+    return new Refusal(
+      400,
+      'BAD_REQUEST',
+      'The address is not validly encoded (a stray or broken % sequence).',
+      'Open the address `lifeboat serve` printed, or call /api/call/<method> with the method name as written in the contract.',
+    );
   }
 }
 

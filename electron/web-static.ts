@@ -47,7 +47,7 @@ export async function resolveStatic(root: string, urlPath: string): Promise<stri
   }
   const segments = decoded.split('/').filter((s) => s !== '');
   if (segments.some((s) => s === '..' || s === '.' || s.includes('\\') || s.includes('\0') || s.includes(':'))) {
-    return new Refusal(400, 'BAD_REQUEST', 'The address names a file outside Lifeboat\'s screens.', 'Open the address `lifeboat serve` printed.');
+    return new Refusal(400, 'BAD_REQUEST', "The address names a file outside Lifeboat's screens.", 'Open the address `lifeboat serve` printed.');
   }
   if (segments.length === 0) segments.push('index.html');
   let realRoot: string;

@@ -69,7 +69,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   const authorised = (req: IncomingMessage) => session !== null && session.matches(req.headers['x-lifeboat-session']);
   const noSession = () =>
-    new Refusal(401, 'NO_SESSION', 'This request has no valid Lifeboat session.', 'Open the address (with its #token=…) that `lifeboat serve` printed; if it was already used, stop the web host and start it again for a new one.');
+    new Refusal(
+      401,
+      'NO_SESSION',
+      'This request has no valid Lifeboat session.',
+      'Open the address (with its #token=…) that `lifeboat serve` printed; if it was already used, stop the web host and start it again for a new one.',
+    );
 
   async function exchange(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readJson(req)) as { token?: unknown } | null;
@@ -82,7 +87,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       );
     }
     if (!token || !token.matches(body?.token)) {
-      throw new Refusal(401, 'NO_SESSION', 'That token is not the one this web host printed (the address may be incomplete or from an earlier run).', 'Open the whole address that `lifeboat serve` printed, #token=… included; if it is lost, stop the web host (Ctrl-C) and start it again for a new one.');
+      throw new Refusal(
+        401,
+        'NO_SESSION',
+        'That token is not the one this web host printed (the address may be incomplete or from an earlier run).',
+        'Open the whole address that `lifeboat serve` printed, #token=… included; if it is lost, stop the web host (Ctrl-C) and start it again for a new one.',
+      );
     }
     token = null;
     session = new Secret();

@@ -1,14 +1,10 @@
 import { z } from 'zod';
 
 /** App and environment names become part of set folder names, so they are kept plain. */
-const plainName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1 to 40 lowercase letters, digits or "-", starting with a letter or digit');
+const plainName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1 to 40 lowercase letters, digits or "-", starting with a letter or digit');
 
 /** Source names become artifact file names; lowercase so that no two collide on macOS or Windows. */
-const sourceName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'use 1 to 40 lowercase letters, digits, "-" or "_", starting with a letter or digit');
+const sourceName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'use 1 to 40 lowercase letters, digits, "-" or "_", starting with a letter or digit');
 
 const path = z.string().min(1, 'give a path');
 
@@ -33,7 +29,13 @@ export const FilesSource = z.strictObject({
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use the name of an environment variable: letters, digits and "_", not starting with a digit');
 
 /** A time limit in seconds, after which the program is stopped and the run fails. */
-const seconds = (fallback: number) => z.number().int('give a whole number of seconds').positive('give a number of seconds above 0').max(7 * 24 * 3600, 'give at most a week (604800 seconds)').default(fallback);
+const seconds = (fallback: number) =>
+  z
+    .number()
+    .int('give a whole number of seconds')
+    .positive('give a number of seconds above 0')
+    .max(7 * 24 * 3600, 'give at most a week (604800 seconds)')
+    .default(fallback);
 
 /** How to reach a PostgreSQL server. The password itself is never written here, only where it is read from. */
 const postgresConnection = {
@@ -54,40 +56,46 @@ const onePasswordMessage = { message: 'give either passwordEnv or passfile, not 
 export const PostgresScratch = z.strictObject(postgresConnection).refine(onePasswordSource, onePasswordMessage);
 
 export const PostgresSource = z
-  .strictObject({
-    kind: z.literal('postgres'),
-    name: sourceName,
-    ...postgresConnection,
-    port: postgresConnection.port.unwrap().default(5432),
-    user: z.string('give the database user name').min(1, 'give the database user name'),
-    database: z.string('give the database name').min(1, 'give the database name'),
-    /** The folder of pg_dump, pg_restore and psql (e.g. /usr/lib/postgresql/16/bin); default: found on PATH. */
-    binDir: path.optional(),
-    /**
-     * When set, the drill restores the dump into a new database `lifeboat_drill_<id>` on this
-     * server (`{}`: the source's own server) and compares its rows, then drops it.
-     */
-    scratch: PostgresScratch.optional(),
-    connectTimeoutSeconds: seconds(10),
-    /** For each pg_dump, pg_restore or psql run. */
-    timeoutSeconds: seconds(3600),
-  }, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys' && issue.keys.includes('password')
-        ? 'Lifeboat never keeps a password in an environment: name the variable that holds it in "passwordEnv", or a .pgpass file in "passfile"'
-        : undefined,
-  })
+  .strictObject(
+    {
+      kind: z.literal('postgres'),
+      name: sourceName,
+      ...postgresConnection,
+      port: postgresConnection.port.unwrap().default(5432),
+      user: z.string('give the database user name').min(1, 'give the database user name'),
+      database: z.string('give the database name').min(1, 'give the database name'),
+      /** The folder of pg_dump, pg_restore and psql (e.g. /usr/lib/postgresql/16/bin); default: found on PATH. */
+      binDir: path.optional(),
+      /**
+       * When set, the drill restores the dump into a new database `lifeboat_drill_<id>` on this
+       * server (`{}`: the source's own server) and compares its rows, then drops it.
+       */
+      scratch: PostgresScratch.optional(),
+      connectTimeoutSeconds: seconds(10),
+      /** For each pg_dump, pg_restore or psql run. */
+      timeoutSeconds: seconds(3600),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' && issue.keys.includes('password')
+          ? 'Lifeboat never keeps a password in an environment: name the variable that holds it in "passwordEnv", or a .pgpass file in "passfile"'
+          : undefined,
+    },
+  )
   .refine(onePasswordSource, onePasswordMessage);
 
 /** One program run: an argument list (never a shell line), its working folder and extra variables. */
-export const CommandStep = z.strictObject({
-  argv: z
-    .array(z.string(), 'give the program and its arguments as a list, e.g. ["python3", "manage.py", "dumpdata"]')
-    .min(1, 'give the program and its arguments as a list, e.g. ["python3", "manage.py", "dumpdata"]')
-    .refine((a) => a[0] !== '', 'the first entry is the program to run; it cannot be empty'),
-  cwd: path.optional(),
-  env: z.record(envVarName, z.string()).default({}),
-}, 'give an object with "argv" (the program and its arguments as a list), and optionally "cwd" and "env"; a shell line is not run');
+export const CommandStep = z.strictObject(
+  {
+    argv: z
+      .array(z.string(), 'give the program and its arguments as a list, e.g. ["python3", "manage.py", "dumpdata"]')
+      .min(1, 'give the program and its arguments as a list, e.g. ["python3", "manage.py", "dumpdata"]')
+      .refine((a) => a[0] !== '', 'the first entry is the program to run; it cannot be empty'),
+    cwd: path.optional(),
+    env: z.record(envVarName, z.string()).default({}),
+  },
+  'give an object with "argv" (the program and its arguments as a list), and optionally "cwd" and "env"; a shell line is not run',
+);
 
 export const CommandSource = z.strictObject({
   kind: z.literal('command'),

@@ -4,17 +4,7 @@ import { z } from 'zod';
 export const HealthLevel = z.enum(['ok', 'warn', 'fail']);
 export type HealthLevel = z.infer<typeof HealthLevel>;
 
-export const AlertCode = z.enum([
-  'OVERDUE',
-  'LAST_BACKUP_FAILED',
-  'DRILL_FAILED',
-  'DRILL_TOO_OLD',
-  'SIZE_ANOMALY',
-  'SLOW_RUN',
-  'LOW_SPACE',
-  'LOCATION_MISSING',
-  'NO_BACKUP',
-]);
+export const AlertCode = z.enum(['OVERDUE', 'LAST_BACKUP_FAILED', 'DRILL_FAILED', 'DRILL_TOO_OLD', 'SIZE_ANOMALY', 'SLOW_RUN', 'LOW_SPACE', 'LOCATION_MISSING', 'NO_BACKUP']);
 export type AlertCode = z.infer<typeof AlertCode>;
 
 /** One thing the operator should know, with what to do about it. */

@@ -53,7 +53,11 @@ export class Catalog {
     const version = Number(this.db.pragma('user_version', { simple: true }));
     if (version > MIGRATIONS.length) {
       this.db.close();
-      throw new LifeboatError('CATALOG_FAILED', `The catalog ${file} was made by a newer Lifeboat (schema ${version}; this version knows ${MIGRATIONS.length}).`, 'Update Lifeboat, or point LIFEBOAT_HOME at another folder and run `lifeboat catalog rebuild`.');
+      throw new LifeboatError(
+        'CATALOG_FAILED',
+        `The catalog ${file} was made by a newer Lifeboat (schema ${version}; this version knows ${MIGRATIONS.length}).`,
+        'Update Lifeboat, or point LIFEBOAT_HOME at another folder and run `lifeboat catalog rebuild`.',
+      );
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
@@ -70,8 +74,10 @@ export class Catalog {
   saveEnvironment(env: Environment): void {
     const now = new Date().toISOString();
     this.db
-      .prepare(`INSERT INTO environments (key, app, name, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(key) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`)
+      .prepare(
+        `INSERT INTO environments (key, app, name, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(key) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`,
+      )
       .run(environmentKey(env), env.app, env.name, JSON.stringify(env), now, now);
   }
 
@@ -89,10 +95,12 @@ export class Catalog {
   /** Records a sealed set found on disk (or just written), with its folder's bytes (`setFolderBytes`). */
   upsertSet(manifest: Manifest, setPath: string, sizeBytes: number): void {
     this.db
-      .prepare(`INSERT INTO sets (id, env, path, label, started_at, finished_at, size_bytes, artifacts, manifest_digest)
+      .prepare(
+        `INSERT INTO sets (id, env, path, label, started_at, finished_at, size_bytes, artifacts, manifest_digest)
                 VALUES (@id, @env, @path, @label, @started, @finished, @size, @artifacts, @digest)
                 ON CONFLICT(id) DO UPDATE SET path = excluded.path, label = excluded.label, size_bytes = excluded.size_bytes,
-                  artifacts = excluded.artifacts, manifest_digest = excluded.manifest_digest`)
+                  artifacts = excluded.artifacts, manifest_digest = excluded.manifest_digest`,
+      )
       .run({
         id: manifest.id,
         env: `${manifest.app}/${manifest.env}`,
@@ -154,7 +162,8 @@ export class Catalog {
 
   /** The newest activity entry of one action for an environment, with its detail. */
   latestActivity(envKey: string, action: ActivityAction): { at: string; outcome: ActivityEntry['outcome']; summary: string; detail: unknown } | null {
-    const r = this.db.prepare('SELECT at, outcome, summary, detail FROM activity WHERE env = ? AND action = ? ORDER BY id DESC LIMIT 1').get(envKey, action) as { at: string; outcome: ActivityEntry['outcome']; summary: string; detail: string | null } | undefined;
+    const r = this.db.prepare('SELECT at, outcome, summary, detail FROM activity WHERE env = ? AND action = ? ORDER BY id DESC LIMIT 1').get(envKey, action) as
+      { at: string; outcome: ActivityEntry['outcome']; summary: string; detail: string | null } | undefined;
     return r ? { at: r.at, outcome: r.outcome, summary: r.summary, detail: r.detail === null ? null : JSON.parse(r.detail) } : null;
   }
 

@@ -11,7 +11,12 @@ export const CRON_MARK = '# lifeboat-run-due';
 
 /** A word for `sh`, in single quotes; `%` escaped, since cron turns a bare `%` into a newline. */
 function shellWord(s: string): string {
-  if (/[\n\r]/.test(s)) throw new LifeboatError('BAD_ARGUMENT', `${JSON.stringify(s)} has a line break, so it cannot go in a crontab line.`, 'Use a Lifeboat home and a Node path without line breaks, or install a systemd timer (--method user or system).');
+  if (/[\n\r]/.test(s))
+    throw new LifeboatError(
+      'BAD_ARGUMENT',
+      `${JSON.stringify(s)} has a line break, so it cannot go in a crontab line.`,
+      'Use a Lifeboat home and a Node path without line breaks, or install a systemd timer (--method user or system).',
+    );
   return `'${s.replace(/'/g, `'\\''`).replace(/%/g, '\\%')}'`;
 }
 
@@ -31,13 +36,22 @@ function readCrontab(crontab: string): string[] {
   const r = spawnSync(crontab, ['-l'], { encoding: 'utf8', timeout: 30_000 });
   if (!r.error && r.status === 0) return r.stdout.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
   if (!r.error && /^no crontab for /m.test(r.stderr)) return [];
-  throw new LifeboatError('TIMER_FAILED', `\`crontab -l\` failed: ${(r.error?.message ?? r.stderr).trim() || `exit ${r.status}`}.`, 'Check that this user may use cron (/etc/cron.allow, /etc/cron.deny), or install a systemd timer (--method user or system).');
+  throw new LifeboatError(
+    'TIMER_FAILED',
+    `\`crontab -l\` failed: ${(r.error?.message ?? r.stderr).trim() || `exit ${r.status}`}.`,
+    'Check that this user may use cron (/etc/cron.allow, /etc/cron.deny), or install a systemd timer (--method user or system).',
+  );
 }
 
 /** Replaces the user's crontab, or removes it when no line is left (as it was before Lifeboat's). */
 function writeCrontab(crontab: string, lines: string[]): void {
   const r = lines.length ? spawnSync(crontab, ['-'], { input: `${lines.join('\n')}\n`, encoding: 'utf8', timeout: 30_000 }) : spawnSync(crontab, ['-r'], { encoding: 'utf8', timeout: 30_000 });
-  if (r.error || r.status !== 0) throw new LifeboatError('TIMER_FAILED', `\`crontab ${lines.length ? '-' : '-r'}\` failed: ${(r.error?.message ?? r.stderr).trim() || `exit ${r.status}`}.`, 'Check that this user may use cron (/etc/cron.allow, /etc/cron.deny); the crontab was not changed.');
+  if (r.error || r.status !== 0)
+    throw new LifeboatError(
+      'TIMER_FAILED',
+      `\`crontab ${lines.length ? '-' : '-r'}\` failed: ${(r.error?.message ?? r.stderr).trim() || `exit ${r.status}`}.`,
+      'Check that this user may use cron (/etc/cron.allow, /etc/cron.deny); the crontab was not changed.',
+    );
 }
 
 /** Puts the line in the user's crontab in place of any earlier one of Lifeboat's; false when it was there already. */
@@ -59,7 +73,10 @@ export function removeCronLine(crontab: string): string | null {
   const lines = readCrontab(crontab);
   const ours = lines.find(isOurs);
   if (ours === undefined) return null;
-  writeCrontab(crontab, lines.filter((l) => !isOurs(l)));
+  writeCrontab(
+    crontab,
+    lines.filter((l) => !isOurs(l)),
+  );
   return ours;
 }
 

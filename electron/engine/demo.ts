@@ -55,5 +55,8 @@ export async function makeDemo(home: string): Promise<EnvironmentInput> {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.stat(p).then(() => true, () => false);
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 }

@@ -51,7 +51,13 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
 
   const read = await readManifest(setDir);
   if (!read.ok) {
-    checks.push({ target: 'manifest.json', name: read.error.code === 'NEWER_FORMAT' ? 'manifest format' : 'manifest readable', status: 'FAIL', reason: `${read.error.message} ${read.error.hint}`, durationMs: 0 });
+    checks.push({
+      target: 'manifest.json',
+      name: read.error.code === 'NEWER_FORMAT' ? 'manifest format' : 'manifest readable',
+      status: 'FAIL',
+      reason: `${read.error.message} ${read.error.hint}`,
+      durationMs: 0,
+    });
     return finish();
   }
   const { manifest } = read;
@@ -114,7 +120,8 @@ export async function runDrill(setDir: string, opts: DrillOptions): Promise<Dril
     const checkSource = async ([source, artifacts]: [string, Artifact[]]): Promise<DrillCheck[]> => {
       const kind = artifacts[0]!.kind;
       const plugin = pluginFor(kind);
-      if (!plugin) return [{ target: artifacts[0]!.file, name: 'content checks', status: 'FAIL' as const, reason: `this Lifeboat has no checks for sources of kind "${kind}"; update Lifeboat`, durationMs: 0 }];
+      if (!plugin)
+        return [{ target: artifacts[0]!.file, name: 'content checks', status: 'FAIL' as const, reason: `this Lifeboat has no checks for sources of kind "${kind}"; update Lifeboat`, durationMs: 0 }];
       if (!artifacts.every((a) => sound.includes(a))) return [];
       const dir = path.join(scratch, source);
       await fs.mkdir(dir, { mode: 0o700 });
@@ -150,7 +157,8 @@ async function checkCard(checks: DrillCheck[], setDir: string, manifest: Manifes
       throw err;
     });
     const want = manifest.recoveryCard;
-    if (!want) return `present, ${got.size} bytes; its SHA-256 is not recorded in sets made before the manifest recorded the card (no "recoveryCard" field), so its text was not compared; Lifeboat's restore does not read it`;
+    if (!want)
+      return `present, ${got.size} bytes; its SHA-256 is not recorded in sets made before the manifest recorded the card (no "recoveryCard" field), so its text was not compared; Lifeboat's restore does not read it`;
     if (got.size !== want.size) throw new Error(`${got.size} bytes, the manifest records ${want.size}: the recovery card was changed or damaged; its steps cannot be trusted`);
     if (got.sha256 !== want.sha256) throw new Error(`SHA-256 is ${got.sha256}, the manifest records ${want.sha256}: the recovery card was changed or damaged; its steps cannot be trusted`);
     return `${want.size} bytes, SHA-256 ${want.sha256.slice(0, 16)}…`;

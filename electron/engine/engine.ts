@@ -23,7 +23,18 @@ export type { CallContext } from './handlers/types.js';
 export type ChangeListener = (env: string | null) => void;
 
 /** Methods that change sets, environments or the activity log, after which listeners are told. */
-const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>(['env.save', 'env.demo', 'backup.run', 'drill.run', 'restore.preflight', 'restore.run', 'catalog.rebuild', 'sets.pin', 'sets.delete', 'sets.prune']);
+const CHANGING: ReadonlySet<MethodName> = new Set<MethodName>([
+  'env.save',
+  'env.demo',
+  'backup.run',
+  'drill.run',
+  'restore.preflight',
+  'restore.run',
+  'catalog.rebuild',
+  'sets.pin',
+  'sets.delete',
+  'sets.prune',
+]);
 
 /**
  * The engine behind every door. Doors call `call(method, rawArgs)`: the arguments are parsed with
@@ -42,7 +53,10 @@ export class Engine implements EngineCore {
   runDueCommand: string[] | null = defaultCommand();
   private readonly handlers: HandlerTable;
 
-  constructor(readonly home: string, readonly door: string) {
+  constructor(
+    readonly home: string,
+    readonly door: string,
+  ) {
     this.catalog = new Catalog(home);
     this.jobRunner = new Jobs(this.catalog, door);
     this.handlers = {

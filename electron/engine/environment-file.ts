@@ -120,9 +120,21 @@ export async function overlapProblems(env: Environment): Promise<OverlapProblem[
     if (!live) continue;
     const real = await realPathOf(live.path);
     if (live.folder && inside(location, real)) {
-      problems.push({ code: 'LOCATION_INSIDE_SOURCE', apart: real, subject: `The backup location ${env.location}`, path: 'location', message: `${leads(env.location, location)} inside the folder of source "${source.name}" (${real}), so every backup would write its lock and sets into the live data; choose a location outside it` });
+      problems.push({
+        code: 'LOCATION_INSIDE_SOURCE',
+        apart: real,
+        subject: `The backup location ${env.location}`,
+        path: 'location',
+        message: `${leads(env.location, location)} inside the folder of source "${source.name}" (${real}), so every backup would write its lock and sets into the live data; choose a location outside it`,
+      });
     } else if (inside(real, location)) {
-      problems.push({ code: 'SOURCE_INSIDE_LOCATION', apart: location, subject: `The path ${live.path} of source "${source.name}"`, path: `sources[${i}].path`, message: `${leads(live.path, real)} inside the backup location ${env.location}${location === env.location ? '' : ` (${location})`}; keep live data and backups apart` });
+      problems.push({
+        code: 'SOURCE_INSIDE_LOCATION',
+        apart: location,
+        subject: `The path ${live.path} of source "${source.name}"`,
+        path: `sources[${i}].path`,
+        message: `${leads(live.path, real)} inside the backup location ${env.location}${location === env.location ? '' : ` (${location})`}; keep live data and backups apart`,
+      });
     }
   }
   return problems;
@@ -132,9 +144,10 @@ export async function overlapProblems(env: Environment): Promise<OverlapProblem[
 export async function refuseOverlap(env: Environment): Promise<void> {
   const [first] = await overlapProblems(env);
   if (!first) return;
-  const hint = first.code === 'LOCATION_INSIDE_SOURCE'
-    ? `Choose a location outside ${first.apart} (and not reached through a link into it), then import the environment again or save it in the editor. Nothing was written.`
-    : `Keep the source's data outside ${first.apart} (and not reached through a link into it), or choose another location. Nothing was written.`;
+  const hint =
+    first.code === 'LOCATION_INSIDE_SOURCE'
+      ? `Choose a location outside ${first.apart} (and not reached through a link into it), then import the environment again or save it in the editor. Nothing was written.`
+      : `Keep the source's data outside ${first.apart} (and not reached through a link into it), or choose another location. Nothing was written.`;
   throw new LifeboatError(first.code, `${first.subject} ${first.message.replace(/; (choose|keep) [^;]*$/, '')}.`, hint);
 }
 

@@ -49,7 +49,11 @@ export function fsError(err: unknown, fullPath: string, writing: boolean): Lifeb
       return writing ? undefined : new LifeboatError('SOURCE_MISSING', `${path} does not exist.`, 'Check the path in the environment, or restore the missing data first.');
     case 'ENOTDIR':
       return writing
-        ? new LifeboatError('LOCATION_UNWRITABLE', `A part of ${path} is a file, not a folder, so nothing can be written there.`, 'Choose a backup location whose folders are folders (or move the file that is in the way).')
+        ? new LifeboatError(
+            'LOCATION_UNWRITABLE',
+            `A part of ${path} is a file, not a folder, so nothing can be written there.`,
+            'Choose a backup location whose folders are folders (or move the file that is in the way).',
+          )
         : new LifeboatError('SOURCE_MISSING', `${path} does not exist: a part of it is a file, not a folder.`, 'Check the path in the environment, or restore the missing data first.');
     case 'ELOOP':
       return new LifeboatError(
@@ -60,7 +64,11 @@ export function fsError(err: unknown, fullPath: string, writing: boolean): Lifeb
     case 'EROFS':
       return new LifeboatError('LOCATION_UNWRITABLE', `${path} is on a read-only filesystem.`, 'Choose a backup location on a writable disk.');
     case 'ENAMETOOLONG':
-      return new LifeboatError('PATH_TOO_LONG', `${path} is too long for the filesystem.`, 'A path can be at most 4095 bytes and each name in it 255: correct the path in the environment (or shorten the names inside the folder).');
+      return new LifeboatError(
+        'PATH_TOO_LONG',
+        `${path} is too long for the filesystem.`,
+        'A path can be at most 4095 bytes and each name in it 255: correct the path in the environment (or shorten the names inside the folder).',
+      );
     case 'ERR_INVALID_ARG_VALUE':
     case 'ERR_INVALID_ARG_TYPE':
       if (!/null bytes/.test((err as Error).message)) return undefined;
@@ -71,7 +79,7 @@ export function fsError(err: unknown, fullPath: string, writing: boolean): Lifeb
         `${writing ? 'Writing' : 'Reading'} ${path} failed with an input/output error (EIO).`,
         /^\/(proc|sys|dev)(\/|$)/.test(fullPath)
           ? `${path} is not a file on a disk but a view the kernel makes (under /${fullPath.split('/')[1]}); point the environment at the real file or folder.`
-          : 'The disk may be failing or was disconnected: check it (dmesg shows the kernel\'s messages), then try again.',
+          : "The disk may be failing or was disconnected: check it (dmesg shows the kernel's messages), then try again.",
       );
     default:
       return undefined;

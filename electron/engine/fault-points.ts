@@ -11,9 +11,13 @@ export async function faultPoint(name: string, signal?: AbortSignal): Promise<vo
   process.stderr.write(`lifeboat: stalled at ${name}\n`);
   await new Promise<void>((_resolve, reject) => {
     const timer = setInterval(() => {}, 1 << 30);
-    signal?.addEventListener('abort', () => {
-      clearInterval(timer);
-      reject(cancelled());
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearInterval(timer);
+        reject(cancelled());
+      },
+      { once: true },
+    );
   });
 }

@@ -49,7 +49,10 @@ export class Jobs {
   /** Work whose call already ended because it would not stop; it still runs. */
   abandoned = 0;
 
-  constructor(private readonly catalog: Catalog, private readonly door: string) {}
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly door: string,
+  ) {}
 
   async run<T>(method: MethodName, args: unknown, signals: AbortSignal[], opts: JobOptions, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
     const action = WATCHED[method];
@@ -91,7 +94,9 @@ export class Jobs {
   /** The error a given-up job ends with, logged here since its own code has not returned to log it. */
   private abandonedError(action: ActivityAction | undefined, env: Environment | undefined, stall: Error | null, graceMs: number): LifeboatError {
     const why = stall instanceof LifeboatError ? stall : cancelled();
-    const check = stall ? why.hint : `Check that ${env ? `the backup location ${env.location} and the sources` : 'the backup location and the sources'} answer (a network share that hangs, a failing or sleeping disk).`;
+    const check = stall
+      ? why.hint
+      : `Check that ${env ? `the backup location ${env.location} and the sources` : 'the backup location and the sources'} answer (a network share that hangs, a failing or sleeping disk).`;
     const err = new LifeboatError(
       why.code,
       `${why.message} It was waiting on a read or write that did not return within ${formatDuration(graceMs)} of being stopped, so Lifeboat stopped waiting for it.`,

@@ -41,9 +41,7 @@ export function checksumList(m: Pick<Manifest, 'artifacts' | 'recoveryCard'>): s
   return lines.join('');
 }
 
-export type ManifestRead =
-  | { ok: true; manifest: Manifest; digestMatches: boolean }
-  | { ok: false; error: LifeboatError };
+export type ManifestRead = { ok: true; manifest: Manifest; digestMatches: boolean } | { ok: false; error: LifeboatError };
 
 /**
  * Reads `manifest.json` of a set folder. A newer format is refused with a clear message before
@@ -56,7 +54,14 @@ export async function readManifest(setDir: string): Promise<ManifestRead> {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { ok: false, error: new LifeboatError('NOT_A_SET', missing ? `${setDir} has no manifest.json.` : `${file} cannot be read: ${(err as Error).message}.`, missing ? 'This folder is not a sealed Lifeboat set (or its manifest was deleted); use another set.' : 'Check the permissions of the backup location.') };
+    return {
+      ok: false,
+      error: new LifeboatError(
+        'NOT_A_SET',
+        missing ? `${setDir} has no manifest.json.` : `${file} cannot be read: ${(err as Error).message}.`,
+        missing ? 'This folder is not a sealed Lifeboat set (or its manifest was deleted); use another set.' : 'Check the permissions of the backup location.',
+      ),
+    };
   }
   let json: unknown;
   try {
@@ -66,11 +71,21 @@ export async function readManifest(setDir: string): Promise<ManifestRead> {
   }
   const format = (json as { format?: unknown } | null)?.format;
   if (typeof format === 'number' && format > MANIFEST_FORMAT) {
-    return { ok: false, error: new LifeboatError('NEWER_FORMAT', `This set was made by a newer Lifeboat (manifest format ${format}; this version reads up to ${MANIFEST_FORMAT}).`, 'Update Lifeboat to read it; the set itself was not changed.') };
+    return {
+      ok: false,
+      error: new LifeboatError(
+        'NEWER_FORMAT',
+        `This set was made by a newer Lifeboat (manifest format ${format}; this version reads up to ${MANIFEST_FORMAT}).`,
+        'Update Lifeboat to read it; the set itself was not changed.',
+      ),
+    };
   }
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
-    const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ');
+    const where = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`)
+      .join('; ');
     return { ok: false, error: new LifeboatError('NOT_A_SET', `${file} does not describe a set: ${where}.`, 'The manifest is damaged or was edited; use another set.') };
   }
   return { ok: true, manifest: parsed.data, digestMatches: manifestDigest(json as object) === parsed.data.integrity.digest };

@@ -64,11 +64,17 @@ export function seriesOf(regularOldestFirst: SetSummary[], alerts: Alerts): Seri
         anomalies.push({ kind: 'size', message: `${Math.round((1 - s.sizeBytes / size) * 100)}% smaller than ${of} (${formatBytes(s.sizeBytes)} against ${formatBytes(size)})` });
       } else if (size > 0 && s.sizeBytes > size * alerts.sizeFactor) {
         const ratio = s.sizeBytes / size;
-        anomalies.push({ kind: 'size', message: `${ratio < 2 ? `${Math.round((ratio - 1) * 100)}% larger than` : `${ratio.toFixed(1)} times`} ${of} (${formatBytes(s.sizeBytes)} against ${formatBytes(size)})` });
+        anomalies.push({
+          kind: 'size',
+          message: `${ratio < 2 ? `${Math.round((ratio - 1) * 100)}% larger than` : `${ratio.toFixed(1)} times`} ${of} (${formatBytes(s.sizeBytes)} against ${formatBytes(size)})`,
+        });
       }
       const duration = median(before.map((b) => b.durationMs));
       if (s.durationMs > duration * alerts.durationFactor && s.durationMs - duration >= SLOW_MIN_EXTRA_MS) {
-        anomalies.push({ kind: 'duration', message: `took ${(s.durationMs / Math.max(duration, 1)).toFixed(1)} times as long as ${of} (${formatDuration(s.durationMs)} against ${formatDuration(duration)})` });
+        anomalies.push({
+          kind: 'duration',
+          message: `took ${(s.durationMs / Math.max(duration, 1)).toFixed(1)} times as long as ${of} (${formatDuration(s.durationMs)} against ${formatDuration(duration)})`,
+        });
       }
     }
     return { id: s.id, finishedAt: s.finishedAt, sizeBytes: s.sizeBytes, durationMs: s.durationMs, anomalies };
@@ -91,45 +97,92 @@ export function assess(input: MonitorInput): EnvironmentStatus {
   // environment was moved to is new, and empty until its first backup.
   const here = input.sets.filter((s) => whereIsSet(s.path).location === env.location).length;
   if (input.locationMissing && here) {
-    alerts.push({ code: 'LOCATION_MISSING', severity: 'fail', message: `The backup location ${env.location} is missing or cannot be read, though ${count(here, 'set')} ${here === 1 ? 'was' : 'were'} recorded there.`, hint: 'Mount the disk that holds it (or fix its permissions), then look again; if the sets were moved, point the environment at their new folder.' });
+    alerts.push({
+      code: 'LOCATION_MISSING',
+      severity: 'fail',
+      message: `The backup location ${env.location} is missing or cannot be read, though ${count(here, 'set')} ${here === 1 ? 'was' : 'were'} recorded there.`,
+      hint: 'Mount the disk that holds it (or fix its permissions), then look again; if the sets were moved, point the environment at their new folder.',
+    });
   }
 
   if (env.schedule) {
     const overdue = overdueSlot(env.schedule, env.schedule.graceMinutes, newest ? new Date(newest.startedAt) : null, now);
     if (overdue) {
       const since = newest ? `The last successful backup started ${utc(newest.startedAt)}` : 'There is no successful backup yet';
-      alerts.push({ code: 'OVERDUE', severity: 'fail', message: `Backup overdue: ${since}; the schedule, ${describeSchedule(env.schedule)}, expected one at ${utc(overdue)}, ${ago(now.getTime() - overdue.getTime())}.`, hint: `Back up now (${cmd}), and keep the schedule running: leave Lifeboat open, or install the system timer with lifeboat schedule install.` });
+      alerts.push({
+        code: 'OVERDUE',
+        severity: 'fail',
+        message: `Backup overdue: ${since}; the schedule, ${describeSchedule(env.schedule)}, expected one at ${utc(overdue)}, ${ago(now.getTime() - overdue.getTime())}.`,
+        hint: `Back up now (${cmd}), and keep the schedule running: leave Lifeboat open, or install the system timer with lifeboat schedule install.`,
+      });
     }
   } else if (!newest) {
-    alerts.push({ code: 'NO_BACKUP', severity: 'warn', message: `${environmentKey(env)} has no backup yet.`, hint: `Back up now (${cmd}), and give the environment a schedule so that it keeps happening.` });
+    alerts.push({
+      code: 'NO_BACKUP',
+      severity: 'warn',
+      message: `${environmentKey(env)} has no backup yet.`,
+      hint: `Back up now (${cmd}), and give the environment a schedule so that it keeps happening.`,
+    });
   }
 
   const attempt = input.lastAttempt;
   // A refused backup (a location gone, a lock held) made no set either; only a cancel was the operator's choice.
   if ((attempt?.outcome === 'failed' || attempt?.outcome === 'refused') && (!newest || Date.parse(attempt.at) >= Date.parse(newest.finishedAt))) {
-    alerts.push({ code: 'LAST_BACKUP_FAILED', severity: 'fail', message: `The last backup failed (${utc(attempt.at)}): ${attempt.summary}`, hint: `Fix what the message names, then back up again (${cmd}); the activity log has the details.` });
+    alerts.push({
+      code: 'LAST_BACKUP_FAILED',
+      severity: 'fail',
+      message: `The last backup failed (${utc(attempt.at)}): ${attempt.summary}`,
+      hint: `Fix what the message names, then back up again (${cmd}); the activity log has the details.`,
+    });
   }
 
   const drilled = input.sets.filter((s) => s.drill).sort((a, b) => Date.parse(b.drill!.at) - Date.parse(a.drill!.at));
   const lastDrill = drilled[0] ? { setId: drilled[0].id, at: drilled[0].drill!.at, passed: drilled[0].drill!.passed } : null;
   if (lastDrill && !lastDrill.passed) {
-    alerts.push({ code: 'DRILL_FAILED', severity: 'fail', message: `The last drill, of ${lastDrill.setId} (${utc(lastDrill.at)}), failed: that set cannot be trusted to restore.`, hint: `Open its drill report for the failed checks, then back up and drill again (lifeboat drill --env ${env.name}).` });
+    alerts.push({
+      code: 'DRILL_FAILED',
+      severity: 'fail',
+      message: `The last drill, of ${lastDrill.setId} (${utc(lastDrill.at)}), failed: that set cannot be trusted to restore.`,
+      hint: `Open its drill report for the failed checks, then back up and drill again (lifeboat drill --env ${env.name}).`,
+    });
   }
   const lastPass = drilled.find((s) => s.drill!.passed);
   const limit = thresholds.drillMaxAgeDays * DAY_MS;
   if (regular.length) {
     const oldest = regular[regular.length - 1]!;
     if (lastPass && now.getTime() - Date.parse(lastPass.drill!.at) > limit) {
-      alerts.push({ code: 'DRILL_TOO_OLD', severity: 'warn', message: `No drill has passed for ${span(now.getTime() - Date.parse(lastPass.drill!.at))} (the limit is ${thresholds.drillMaxAgeDays} days).`, hint: `Drill the newest set (lifeboat drill --env ${env.name}), or let the schedule drill after each backup (schedule.drillAfter).` });
+      alerts.push({
+        code: 'DRILL_TOO_OLD',
+        severity: 'warn',
+        message: `No drill has passed for ${span(now.getTime() - Date.parse(lastPass.drill!.at))} (the limit is ${thresholds.drillMaxAgeDays} days).`,
+        hint: `Drill the newest set (lifeboat drill --env ${env.name}), or let the schedule drill after each backup (schedule.drillAfter).`,
+      });
     } else if (!lastPass && now.getTime() - Date.parse(oldest.finishedAt) > limit) {
-      alerts.push({ code: 'DRILL_TOO_OLD', severity: 'warn', message: `No backup of ${environmentKey(env)} has passed a drill, and the first was made ${ago(now.getTime() - Date.parse(oldest.finishedAt))}.`, hint: `Drill the newest set (lifeboat drill --env ${env.name}) to prove it restores.` });
+      alerts.push({
+        code: 'DRILL_TOO_OLD',
+        severity: 'warn',
+        message: `No backup of ${environmentKey(env)} has passed a drill, and the first was made ${ago(now.getTime() - Date.parse(oldest.finishedAt))}.`,
+        hint: `Drill the newest set (lifeboat drill --env ${env.name}) to prove it restores.`,
+      });
     }
   }
 
   const series = seriesOf([...regular].reverse(), thresholds);
   for (const a of series[series.length - 1]?.anomalies ?? []) {
-    if (a.kind === 'size') alerts.push({ code: 'SIZE_ANOMALY', severity: 'warn', message: `The newest set ${newest!.id} is ${a.message}.`, hint: 'Check that the sources still hold all their data (a missing folder or an emptied table shrinks a backup), then drill the set.' });
-    else alerts.push({ code: 'SLOW_RUN', severity: 'warn', message: `The newest backup ${a.message}.`, hint: 'Check the disk of the location and what else ran at the time; a source that grew a lot also slows the run.' });
+    if (a.kind === 'size')
+      alerts.push({
+        code: 'SIZE_ANOMALY',
+        severity: 'warn',
+        message: `The newest set ${newest!.id} is ${a.message}.`,
+        hint: 'Check that the sources still hold all their data (a missing folder or an emptied table shrinks a backup), then drill the set.',
+      });
+    else
+      alerts.push({
+        code: 'SLOW_RUN',
+        severity: 'warn',
+        message: `The newest backup ${a.message}.`,
+        hint: 'Check the disk of the location and what else ran at the time; a source that grew a lot also slows the run.',
+      });
   }
 
   const space = input.space;
@@ -141,7 +194,12 @@ export function assess(input: MonitorInput): EnvironmentStatus {
     if (minPercent !== undefined && percent < minPercent) reasons.push(`${percent.toFixed(1)}% of the disk, below ${minPercent}%`);
     if (newest && space.freeBytes < newest.sizeBytes) reasons.push(`less than the last set (${formatBytes(newest.sizeBytes)}), so the next backup may not fit`);
     if (reasons.length) {
-      alerts.push({ code: 'LOW_SPACE', severity: 'warn', message: `Low free space where the sets go: ${formatBytes(space.freeBytes)} free (${reasons.join('; ')}).`, hint: 'Free space on that disk: prune old sets (lifeboat prune --env NAME --dry-run shows what would go), or move the location to a larger disk.' });
+      alerts.push({
+        code: 'LOW_SPACE',
+        severity: 'warn',
+        message: `Low free space where the sets go: ${formatBytes(space.freeBytes)} free (${reasons.join('; ')}).`,
+        hint: 'Free space on that disk: prune old sets (lifeboat prune --env NAME --dry-run shows what would go), or move the location to a larger disk.',
+      });
     }
   }
 

@@ -29,10 +29,15 @@ export class HashTap extends Transform {
 /** SHA-256 and size of a file, read in 1 MiB chunks; `onBytes` counts them as they pass. */
 export async function hashFile(file: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ size: number; sha256: string }> {
   const tap = new HashTap(onBytes);
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), tap, async function (source) {
-    for await (const _ of source) {
-      // drain: the tap has already counted and hashed the chunk
-    }
-  }, { signal });
+  await pipeline(
+    createReadStream(file, { highWaterMark: 1 << 20 }),
+    tap,
+    async function (source) {
+      for await (const _ of source) {
+        // drain: the tap has already counted and hashed the chunk
+      }
+    },
+    { signal },
+  );
   return { size: tap.bytes, sha256: tap.digest() };
 }

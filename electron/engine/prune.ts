@@ -29,7 +29,11 @@ async function listLocation(env: Environment, store: SetStore): Promise<StoreLis
   try {
     return await store.list();
   } catch (err) {
-    throw new LifeboatError('LOCATION_UNREADABLE', `The backup location ${env.location} cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}), so the prune cannot tell which sets exist.`, 'Check that the disk is mounted and readable by this user, then prune again; nothing was deleted.');
+    throw new LifeboatError(
+      'LOCATION_UNREADABLE',
+      `The backup location ${env.location} cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}), so the prune cannot tell which sets exist.`,
+      'Check that the disk is mounted and readable by this user, then prune again; nothing was deleted.',
+    );
   }
 }
 
@@ -55,7 +59,11 @@ async function readSets(env: Environment, store: SetStore, catalog: Catalog): Pr
     sets.push({ id: name, startedAt: m.startedAt, label: m.label, pinned: pinned.has(name), drillPassed: catalog.drillPassed(name), sizeBytes: await set.bytes() });
   }
   if (unreadable.length) {
-    throw new LifeboatError('SET_UNREADABLE', `The prune cannot read ${unreadable.length === 1 ? 'the manifest of a set' : `the manifests of ${unreadable.length} sets`}, so it cannot tell their times or labels:\n${unreadable.map((u) => `  ${u}`).join('\n')}`, `Drill or delete ${unreadable.length === 1 ? 'that set' : 'those sets'} (lifeboat delete --env ${env.name} --set ID), then prune again; nothing was deleted.`);
+    throw new LifeboatError(
+      'SET_UNREADABLE',
+      `The prune cannot read ${unreadable.length === 1 ? 'the manifest of a set' : `the manifests of ${unreadable.length} sets`}, so it cannot tell their times or labels:\n${unreadable.map((u) => `  ${u}`).join('\n')}`,
+      `Drill or delete ${unreadable.length === 1 ? 'that set' : 'those sets'} (lifeboat delete --env ${env.name} --set ID), then prune again; nothing was deleted.`,
+    );
   }
   return sets;
 }
@@ -114,7 +122,8 @@ export async function pruneSets(env: Environment, opts: PruneOptions): Promise<P
     const done = deleted.length ? ` (after deleting ${deleted.map((x) => x.id).join(', ')})` : '';
     // Logged with the error as it was, and what had been deleted before it.
     opts.log?.about(key, 'prune', () => ({ summary: `${shape.message}${done}`, detail: { error: shape, deleted: deleted.map((x) => x.id) } }));
-    if (deleted.length && err instanceof LifeboatError) throw new LifeboatError(err.code, `${err.message} ${deleted.length} sets were deleted before: ${deleted.map((x) => x.id).join(', ')}.`, err.hint);
+    if (deleted.length && err instanceof LifeboatError)
+      throw new LifeboatError(err.code, `${err.message} ${deleted.length} sets were deleted before: ${deleted.map((x) => x.id).join(', ')}.`, err.hint);
     throw err;
   }
 }
@@ -134,7 +143,8 @@ export async function deleteSet(env: Environment, setId: string, opts: RemovalOp
     throw new LifeboatError('UNKNOWN_SET', `There is no set ${setId} in ${store.location}.`, `List the sets with: lifeboat list --env ${env.name}.`);
   }
   const refusePinned = async () => {
-    if (await store.isPinned(setId)) throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
+    if (await store.isPinned(setId))
+      throw new LifeboatError('SET_PINNED', `${setId} is pinned, so it is never deleted.`, `Unpin it first (lifeboat unpin --env ${env.name} --set ${setId}), then delete it.`);
   };
   await refusePinned();
   requireConfirmation(env, opts.confirm, opts.catalog, { what: 'deleting a set needs its name typed to confirm', unchanged: 'Nothing was deleted.' });

@@ -11,7 +11,7 @@ export function recoveryCard(m: Omit<Manifest, 'integrity'>): string {
     `Environment ${m.app}/${m.env}, made ${m.finishedAt} on ${m.host} by Lifeboat ${m.tool.version}.`,
     '',
     'This file says how to check and restore this set with standard tools if Lifeboat is not',
-    'available. The format is described in full in Lifeboat\'s docs/FORMAT.md.',
+    "available. The format is described in full in Lifeboat's docs/FORMAT.md.",
     '',
     '1. Check that no file is damaged (run in this folder; every line must say OK):',
     '',

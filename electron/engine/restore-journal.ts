@@ -33,7 +33,11 @@ export interface Journal {
   safetySet?: string;
 }
 
-const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * The small file a restore keeps in LIFEBOAT_HOME/restores so that the next start can finish or
@@ -42,7 +46,10 @@ const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
  * lost. Written atomically: a reader sees the previous state or the next, never half of one.
  */
 export class RestoreJournal {
-  private constructor(readonly file: string, readonly data: Journal) {}
+  private constructor(
+    readonly file: string,
+    readonly data: Journal,
+  ) {}
 
   static dir(home: string): string {
     return path.join(home, 'restores');

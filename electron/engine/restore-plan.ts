@@ -69,7 +69,11 @@ export async function restoreTargets(env: Environment, set: SealedSet, req: { to
     const recorded = manifest.environment.sources.find((s) => s.name === name);
     const source = configured ?? recorded;
     if (!source || (live && !configured)) {
-      throw new LifeboatError('BAD_ARGUMENT', `Source "${name}" of set ${manifest.id} is no longer in ${environmentKey(env)}.`, 'Restore the set to another folder (--to DIR) and move the data by hand, or add the source back to the environment.');
+      throw new LifeboatError(
+        'BAD_ARGUMENT',
+        `Source "${name}" of set ${manifest.id} is no longer in ${environmentKey(env)}.`,
+        'Restore the set to another folder (--to DIR) and move the data by hand, or add the source back to the environment.',
+      );
     }
     if (recorded && recorded.kind !== source.kind) {
       throw new LifeboatError('BAD_ARGUMENT', `Source "${name}" was a ${recorded.kind} source in the set and is a ${source.kind} source now.`, 'Restore the set to another folder (--to DIR) instead.');
@@ -79,7 +83,12 @@ export async function restoreTargets(env: Environment, set: SealedSet, req: { to
   const seen = new Map<string, string>();
   for (const t of targets) {
     const other = seen.get(t.target);
-    if (other) throw new LifeboatError('BAD_ARGUMENT', `Sources "${other}" and "${t.source.name}" would both be restored into ${t.target}.`, 'Restore them one at a time, or give each its own place in the environment.');
+    if (other)
+      throw new LifeboatError(
+        'BAD_ARGUMENT',
+        `Sources "${other}" and "${t.source.name}" would both be restored into ${t.target}.`,
+        'Restore them one at a time, or give each its own place in the environment.',
+      );
     seen.set(t.target, t.source.name);
   }
   return { manifest, targets, destination };
@@ -126,7 +135,13 @@ export async function preflightChecks(env: Environment, set: SealedSet, plan: Pi
   const t0 = performance.now();
   const report = await req.drill();
   const failed = report.checks.filter((c) => c.status === 'FAIL');
-  preflight.push({ target: 'set', name: RESTORE_DRILL_CHECK, status: report.passed ? 'PASS' : 'FAIL', reason: report.passed ? `${report.checks.length} checks passed (${report.startedAt})` : `the drill failed: ${failed.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}`, durationMs: performance.now() - t0 });
+  preflight.push({
+    target: 'set',
+    name: RESTORE_DRILL_CHECK,
+    status: report.passed ? 'PASS' : 'FAIL',
+    reason: report.passed ? `${report.checks.length} checks passed (${report.startedAt})` : `the drill failed: ${failed.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}`,
+    durationMs: performance.now() - t0,
+  });
 
   if (live) {
     for (const t of targets) {
@@ -184,7 +199,15 @@ export async function folderCheck(to: string, env?: Environment): Promise<Folder
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { folder, status: 'PASS', reason: `${folder} does not exist yet; the restore creates it` };
-    if (code === 'ENOTDIR') return fail((await fs.stat(folder).then(() => true, () => false)) ? `${folder} is a file, not a folder; choose an empty or new folder` : `a part of ${folder} is a file, not a folder; choose an empty or new folder`);
+    if (code === 'ENOTDIR')
+      return fail(
+        (await fs.stat(folder).then(
+          () => true,
+          () => false,
+        ))
+          ? `${folder} is a file, not a folder; choose an empty or new folder`
+          : `a part of ${folder} is a file, not a folder; choose an empty or new folder`,
+      );
     return fail(`${folder} cannot be read (${code ?? (err as Error).message}); choose a folder you may write to`);
   }
   if (!entries.length) return { folder, status: 'PASS', reason: 'nothing there will be overwritten' };
@@ -204,7 +227,8 @@ async function apartFromEnvironment(folder: string, env: Environment): Promise<s
     const data = kindOf(s).livePath(s);
     if (!data?.folder) continue;
     const live = await realPathOf(data.path);
-    if (inside(real, live)) return `${folder}${via} is inside the live folder of source "${s.name}" (${live}); the test copy would be mixed with live data and taken by the next backup. Choose a folder outside it`;
+    if (inside(real, live))
+      return `${folder}${via} is inside the live folder of source "${s.name}" (${live}); the test copy would be mixed with live data and taken by the next backup. Choose a folder outside it`;
   }
   const location = await realPathOf(env.location);
   if (inside(real, location)) return `${folder}${via} is inside the backup location ${env.location}; keep restore tests apart from the sets. Choose a folder outside it`;
@@ -224,16 +248,30 @@ function ownersChecks(sources: SourcePreview[]): DrillCheck[] {
     const { notKept, samples } = s.ownership;
     const base = { target: s.target, name: OWNERS_CHECK, durationMs: 0 };
     if (!notKept) return [{ ...base, status: 'PASS', reason: "every restored path keeps the owner and group it has now; new ones get the owner the set records, or their folder's" }];
-    const named = samples.filter((c) => !c.ownerKept).map((c) => c.path).slice(0, 20);
+    const named = samples
+      .filter((c) => !c.ownerKept)
+      .map((c) => c.path)
+      .slice(0, 20);
     const more = notKept > named.length ? ` and ${notKept - named.length} more` : '';
-    return [{ ...base, status: 'WARN', reason: `Lifeboat is not running as root, so ${count(notKept, 'path')} would not keep ${notKept === 1 ? 'its' : 'their'} owner: ${named.join(', ')}${more}. Run the restore as root to keep them; if it goes ahead, its result names them again.` }];
+    return [
+      {
+        ...base,
+        status: 'WARN',
+        reason: `Lifeboat is not running as root, so ${count(notKept, 'path')} would not keep ${notKept === 1 ? 'its' : 'their'} owner: ${named.join(', ')}${more}. Run the restore as root to keep them; if it goes ahead, its result names them again.`,
+      },
+    ];
   });
 }
 
 /** The nearest folder that exists at or above `p`: where free space is measured. */
 async function existingAncestor(p: string): Promise<string> {
   let dir = path.dirname(p);
-  while (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
+  while (
+    !(await fs.stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
     const up = path.dirname(dir);
     if (up === dir) break;
     dir = up;
@@ -265,9 +303,13 @@ async function spaceCheck(env: Environment, targets: RestoreTarget[], live: bool
     let disk: StoreDisk | undefined;
     for (const t of targets) {
       const c = ctx(t);
-      const exists = await restorerOf(t.source).exists(c).catch(() => false);
+      const exists = await restorerOf(t.source)
+        .exists(c)
+        .catch(() => false);
       if (!exists) continue;
-      const estimate = await pluginOf(t.source).inspect(t.source, c.signal).catch(() => ({ bytes: 0 }));
+      const estimate = await pluginOf(t.source)
+        .inspect(t.source, c.signal)
+        .catch(() => ({ bytes: 0 }));
       disk ??= await openStore(env.location).disk();
       put(disk.device ?? `store ${env.location}`, disk.at, estimate.bytes, `safety backup of "${t.source.name}" up to`, disk.device === null ? disk.freeBytes : undefined);
     }

@@ -41,14 +41,30 @@ function refusal(plan: RestorePlan): LifeboatError {
   const failed = plan.preview.preflight.filter((c) => c.status === 'FAIL');
   const first = failed[0]!;
   const list = failed.map((c) => `${c.name} (${c.target}): ${c.reason}`).join('\n  ');
-  const code = first.name === RESTORE_DRILL_CHECK ? 'SET_FAILED_DRILL' : first.name === 'not in use' ? 'IN_USE' : first.name === 'enough free space' ? 'NOT_ENOUGH_SPACE' : first.name === RESTORE_PROGRAMS_CHECK ? 'TOOL_MISSING' : first.name === DESTINATION_APART_CHECK ? 'TARGET_NOT_APART' : 'TARGET_NOT_EMPTY';
+  const code =
+    first.name === RESTORE_DRILL_CHECK
+      ? 'SET_FAILED_DRILL'
+      : first.name === 'not in use'
+        ? 'IN_USE'
+        : first.name === 'enough free space'
+          ? 'NOT_ENOUGH_SPACE'
+          : first.name === RESTORE_PROGRAMS_CHECK
+            ? 'TOOL_MISSING'
+            : first.name === DESTINATION_APART_CHECK
+              ? 'TARGET_NOT_APART'
+              : 'TARGET_NOT_EMPTY';
   const hint =
-    code === 'SET_FAILED_DRILL' ? 'This set cannot be trusted; restore another set whose drill passes.'
-    : code === 'IN_USE' ? 'Stop the application that uses the data, then restore again.'
-    : code === 'NOT_ENOUGH_SPACE' ? 'Free the space named above (or prune old sets), then restore again.'
-    : code === 'TOOL_MISSING' ? 'Install or correct the program named above, then restore again.'
-    : code === 'TARGET_NOT_APART' ? 'Choose a new folder outside the live folders and the backup location (not reached through a link into them).'
-    : 'Choose an empty or new folder (or a database name that does not exist yet) to restore into.';
+    code === 'SET_FAILED_DRILL'
+      ? 'This set cannot be trusted; restore another set whose drill passes.'
+      : code === 'IN_USE'
+        ? 'Stop the application that uses the data, then restore again.'
+        : code === 'NOT_ENOUGH_SPACE'
+          ? 'Free the space named above (or prune old sets), then restore again.'
+          : code === 'TOOL_MISSING'
+            ? 'Install or correct the program named above, then restore again.'
+            : code === 'TARGET_NOT_APART'
+              ? 'Choose a new folder outside the live folders and the backup location (not reached through a link into them).'
+              : 'Choose an empty or new folder (or a database name that does not exist yet) to restore into.';
   return new LifeboatError(code, `Restore of ${plan.manifest.id} refused:\n  ${list}`, `${hint} Your live data was not changed.`);
 }
 
@@ -87,14 +103,28 @@ export async function runRestore(env: Environment, set: SealedSet, opts: Restore
       const staged = path.join(dir, `.${base}.lifeboat-staged-${rid}`);
       const aside = [t.target, ...swapOf(t).companions(t.target)];
       const moves = [];
-      for (const p of aside) if (live && (await fs.lstat(p).then(() => true, () => false))) moves.push({ from: p, to: path.join(dir, `.${path.basename(p)}.lifeboat-old-${rid}`) });
+      for (const p of aside)
+        if (
+          live &&
+          (await fs.lstat(p).then(
+            () => true,
+            () => false,
+          ))
+        )
+          moves.push({ from: p, to: path.join(dir, `.${path.basename(p)}.lifeboat-old-${rid}`) });
       moves.push({ from: staged, to: t.target });
       entries.set(t, { source: t.source.name, target: t.target, staged, moves });
     }
     const existedBefore = new Map<RestoreTarget, boolean>();
     for (const t of applied) existedBefore.set(t, live && (await restorerOf(t.source).exists(ctx(t))));
     const journal = await RestoreJournal.create(opts.home, {
-      id: rid, env: key, location: env.location, setId: plan.manifest.id, pid: process.pid, createdAt: new Date().toISOString(), state: 'staging',
+      id: rid,
+      env: key,
+      location: env.location,
+      setId: plan.manifest.id,
+      pid: process.pid,
+      createdAt: new Date().toISOString(),
+      state: 'staging',
       sources: [...entries.values()],
       ...(applied.length ? { inPlace: applied.map((t) => ({ source: t.source.name, target: t.target })) } : {}),
     });
@@ -131,7 +161,12 @@ export async function runRestore(env: Environment, set: SealedSet, opts: Restore
       if (live) {
         for (const t of plan.targets) {
           const use = await restorerOf(t.source).inUse(t.source, t.target);
-          if (use.status === 'busy') throw new LifeboatError('IN_USE', `${t.target} came into use while the restore was being prepared: in use by ${use.holders.join('; ')}.`, 'Close it and restore again. Your live data was not changed.');
+          if (use.status === 'busy')
+            throw new LifeboatError(
+              'IN_USE',
+              `${t.target} came into use while the restore was being prepared: in use by ${use.holders.join('; ')}.`,
+              'Close it and restore again. Your live data was not changed.',
+            );
           if (entries.has(t)) await swapOf(t).beforeSwap?.(t.target);
         }
       }
@@ -156,14 +191,27 @@ export async function runRestore(env: Environment, set: SealedSet, opts: Restore
       for (const t of plan.targets) verification.push(...(await restorerOf(t.source).verify({ ...ctx(t), owners: owners.get(t) })));
       const bad = verification.filter((c) => c.status === 'FAIL');
       if (bad.length) {
-        throw new LifeboatError('VERIFY_FAILED', `After the restore the data did not match the set (${bad.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}); the restore was rolled back.`, 'Your data is as it was before the restore. Run a drill on the set and report this with the activity log.');
+        throw new LifeboatError(
+          'VERIFY_FAILED',
+          `After the restore the data did not match the set (${bad.map((c) => `${c.target}: ${c.name} — ${c.reason}`).join('; ')}); the restore was rolled back.`,
+          'Your data is as it was before the restore. Run a drill on the set and report this with the activity log.',
+        );
       }
       await journal.setState('committed');
       await faultPoint('restore:committed');
       await journal.discardOld();
       await journal.remove();
       const undoLimits = safetySet ? undoLimitsOf(applied, verification) : [];
-      return { env: key, setId: plan.manifest.id, mode: plan.preview.mode, targets: plan.targets.map((t) => ({ source: t.source.name, path: t.target })), safetySet, verification, undoLimits, durationMs: performance.now() - started };
+      return {
+        env: key,
+        setId: plan.manifest.id,
+        mode: plan.preview.mode,
+        targets: plan.targets.map((t) => ({ source: t.source.name, path: t.target })),
+        safetySet,
+        verification,
+        undoLimits,
+        durationMs: performance.now() - started,
+      };
     } catch (err) {
       const undoFailures = await undoApplied(done, ctx, existedBefore, safetySet, safetyArtifacts);
       await journal.rollBack();
@@ -184,13 +232,23 @@ const applyOf = (t: RestoreTarget) => restorerOf(t.source) as ApplyRestore;
 /** The sources that restoring the safety set would not put back exactly, with why (their restore merges). */
 function undoLimitsOf(applied: RestoreTarget[], verification: DrillCheck[]): RestoreResult['undoLimits'] {
   return applied.flatMap((t) => {
-    const reason = applyOf(t).undoLimit?.(t.source, verification.filter((c) => c.target === t.target)) ?? null;
+    const reason =
+      applyOf(t).undoLimit?.(
+        t.source,
+        verification.filter((c) => c.target === t.target),
+      ) ?? null;
     return reason ? [{ source: t.source.name, reason }] : [];
   });
 }
 
 /** Puts back, newest first, what was written in place: the safety set's data, or nothing where there was none. */
-async function undoApplied(done: RestoreTarget[], ctx: (t: RestoreTarget) => RestoreContext, existed: Map<RestoreTarget, boolean>, safetySet: RestoreResult['safetySet'], safety: Artifact[]): Promise<string[]> {
+async function undoApplied(
+  done: RestoreTarget[],
+  ctx: (t: RestoreTarget) => RestoreContext,
+  existed: Map<RestoreTarget, boolean>,
+  safetySet: RestoreResult['safetySet'],
+  safety: Artifact[],
+): Promise<string[]> {
   const failures: string[] = [];
   for (const t of [...done].reverse()) {
     const before = existed.get(t) && safetySet ? { reader: artifactReader(recordedSet(safetySet.path).set), artifacts: safety.filter((a) => a.source === t.source.name) } : null;
@@ -232,7 +290,10 @@ export async function recoverInterruptedRestores(home: string): Promise<{ env: s
       if (err instanceof LifeboatError && err.code === 'LOCKED') continue; // that restore is still running
       // The location is unreachable (an unmounted disk): say so, keep the journal for the next
       // start, and let every other command work.
-      notes.push({ env: j.env, message: `An interrupted restore of ${j.setId} could not be rolled back yet: its backup location ${j.location} cannot be opened (${err instanceof Error ? err.message : String(err)}). Mount it again; the next command will finish the roll-back.` });
+      notes.push({
+        env: j.env,
+        message: `An interrupted restore of ${j.setId} could not be rolled back yet: its backup location ${j.location} cannot be opened (${err instanceof Error ? err.message : String(err)}). Mount it again; the next command will finish the roll-back.`,
+      });
       continue;
     }
     try {
@@ -242,7 +303,10 @@ export async function recoverInterruptedRestores(home: string): Promise<{ env: s
       } else {
         await journal.rollBack();
         const inPlace = j.state !== 'staging' ? (j.inPlace ?? []) : [];
-        notes.push({ env: j.env, message: inPlace.length ? inPlaceNote(j, inPlace) : `A restore of ${j.setId} was interrupted (${j.state}) and has been rolled back: the data is as it was before it.` });
+        notes.push({
+          env: j.env,
+          message: inPlace.length ? inPlaceNote(j, inPlace) : `A restore of ${j.setId} was interrupted (${j.state}) and has been rolled back: the data is as it was before it.`,
+        });
       }
       await journal.remove();
     } finally {

@@ -50,7 +50,12 @@ async function runJob(engine: DueRunner, env: Environment, due: DueSlot, signal:
         const report = await engine.call('drill.run', { env: key, set: setId }, { signal });
         drillPassed = report.passed;
         const failed = report.checks.filter((c) => c.status === 'FAIL').length;
-        steps.push({ kind: 'drill', outcome: report.passed ? 'success' : 'failed', setId, summary: report.passed ? `Drill passed ${report.checks.length} checks` : `Drill failed ${failed} of ${report.checks.length} checks` });
+        steps.push({
+          kind: 'drill',
+          outcome: report.passed ? 'success' : 'failed',
+          setId,
+          summary: report.passed ? `Drill passed ${report.checks.length} checks` : `Drill failed ${failed} of ${report.checks.length} checks`,
+        });
       } catch (err) {
         drillPassed = false;
         steps.push({ ...failedStep('drill', err), setId });
@@ -74,8 +79,17 @@ async function runJob(engine: DueRunner, env: Environment, due: DueSlot, signal:
   const job: DueJob = { env: key, slot: due.slot.toISOString(), late: due.late, lateByMs: due.lateByMs, missedSlots: due.missedSlots, steps };
   const order = ['failed', 'refused', 'cancelled', 'success'] as const;
   const outcome = order.find((o) => steps.some((s) => s.outcome === o)) ?? 'success';
-  const late = due.late ? ` late by ${span(due.lateByMs)}${due.missedSlots ? `, after ${due.missedSlots >= MISSED_CAP ? 'at least ' : ''}${due.missedSlots} missed slot${due.missedSlots === 1 ? '' : 's'}` : ''}` : '';
-  engine.catalog.addActivity({ env: key, action: SCHEDULE_ACTION, door: engine.door, outcome, summary: `Scheduled run for ${due.slot.toISOString()}${late}: ${steps.map((s) => `${s.kind} ${s.outcome}`).join(', ')}`, detail: job });
+  const late = due.late
+    ? ` late by ${span(due.lateByMs)}${due.missedSlots ? `, after ${due.missedSlots >= MISSED_CAP ? 'at least ' : ''}${due.missedSlots} missed slot${due.missedSlots === 1 ? '' : 's'}` : ''}`
+    : '';
+  engine.catalog.addActivity({
+    env: key,
+    action: SCHEDULE_ACTION,
+    door: engine.door,
+    outcome,
+    summary: `Scheduled run for ${due.slot.toISOString()}${late}: ${steps.map((s) => `${s.kind} ${s.outcome}`).join(', ')}`,
+    detail: job,
+  });
   return job;
 }
 

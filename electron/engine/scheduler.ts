@@ -23,7 +23,10 @@ export class Scheduler {
   private controller: AbortController | undefined;
   private started = false;
 
-  constructor(private readonly engine: Engine, private readonly options: SchedulerOptions = {}) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: SchedulerOptions = {},
+  ) {}
 
   start(): void {
     if (this.started) return;

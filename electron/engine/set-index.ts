@@ -13,9 +13,17 @@ export function resolveEnvironment(catalog: Catalog, ref: string): Environment {
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
     const known = catalog.environments().map(environmentKey);
-    throw new LifeboatError('UNKNOWN_ENVIRONMENT', `There is no environment "${ref}".`, known.length ? `Known environments: ${known.join(', ')}.` : 'Import one first: lifeboat env import FILE (or run `lifeboat catalog rebuild --location DIR` to adopt an existing backup folder).');
+    throw new LifeboatError(
+      'UNKNOWN_ENVIRONMENT',
+      `There is no environment "${ref}".`,
+      known.length ? `Known environments: ${known.join(', ')}.` : 'Import one first: lifeboat env import FILE (or run `lifeboat catalog rebuild --location DIR` to adopt an existing backup folder).',
+    );
   }
-  throw new LifeboatError('AMBIGUOUS_ENVIRONMENT', `"${ref}" names ${found.length} environments: ${found.map(environmentKey).join(', ')}.`, `Name it with its app: --env ${environmentKey(found[0]!)}.`);
+  throw new LifeboatError(
+    'AMBIGUOUS_ENVIRONMENT',
+    `"${ref}" names ${found.length} environments: ${found.map(environmentKey).join(', ')}.`,
+    `Name it with its app: --env ${environmentKey(found[0]!)}.`,
+  );
 }
 
 /**
@@ -73,7 +81,9 @@ export async function syncSets(catalog: Catalog, env: Environment): Promise<{ ad
   let removed = here.size;
   const pinned = new Set((listing?.pinned ?? []).filter(mine));
   for (const [location, sets] of elsewhere) {
-    const old = await openStore(location).list().catch(() => null);
+    const old = await openStore(location)
+      .list()
+      .catch(() => null);
     for (const set of sets) {
       if (found.has(set.id)) continue; // moved into the current location
       if (!old) {
@@ -98,7 +108,11 @@ export async function findSet(catalog: Catalog, env: Environment, id: string | u
     return recordedSet(sets[0].path).set;
   }
   if (!SET_ID_PATTERN.test(id) || !isSetOf(id, env.app, env.name)) {
-    throw new LifeboatError('UNKNOWN_SET', `"${id}" is not a set id of ${environmentKey(env)}.`, `Set ids look like ${env.app}_${env.name}_20261122_020000; list them with: lifeboat list --env ${env.name}.`);
+    throw new LifeboatError(
+      'UNKNOWN_SET',
+      `"${id}" is not a set id of ${environmentKey(env)}.`,
+      `Set ids look like ${env.app}_${env.name}_20261122_020000; list them with: lifeboat list --env ${env.name}.`,
+    );
   }
   const found = sets.find((s) => s.id === id);
   if (found) return recordedSet(found.path).set;
@@ -118,7 +132,7 @@ export async function environmentsIn(location: string, unreadable: { path: strin
   try {
     names = (await store.list()).sealed;
   } catch (err) {
-    throw new LifeboatError('BAD_ARGUMENT', `${location} cannot be listed: ${(err as Error).message}.`, 'Give the folder that holds the backup sets (the environment\'s location).');
+    throw new LifeboatError('BAD_ARGUMENT', `${location} cannot be listed: ${(err as Error).message}.`, "Give the folder that holds the backup sets (the environment's location).");
   }
   const newest = new Map<string, { stamp: string; env: Environment }>();
   for (const name of names.sort()) {

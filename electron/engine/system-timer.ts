@@ -120,16 +120,28 @@ export function planTimer(o: TimerOptions, method: TimerMethod): TimerPlan {
       return {
         method,
         files: systemdUnits(o, dir, null),
-        activate: [['systemctl', '--user', 'daemon-reload'], ['systemctl', '--user', 'enable', '--now', `${UNIT}.timer`]],
-        deactivate: [['systemctl', '--user', 'disable', '--now', `${UNIT}.timer`], ['systemctl', '--user', 'daemon-reload']],
+        activate: [
+          ['systemctl', '--user', 'daemon-reload'],
+          ['systemctl', '--user', 'enable', '--now', `${UNIT}.timer`],
+        ],
+        deactivate: [
+          ['systemctl', '--user', 'disable', '--now', `${UNIT}.timer`],
+          ['systemctl', '--user', 'daemon-reload'],
+        ],
       };
     }
     case 'system':
       return {
         method,
         files: systemdUnits(o, o.systemUnitDir ?? SYSTEM_UNIT_DIR, userName(o)),
-        activate: [['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', `${UNIT}.timer`]],
-        deactivate: [['systemctl', 'disable', '--now', `${UNIT}.timer`], ['systemctl', 'daemon-reload']],
+        activate: [
+          ['systemctl', 'daemon-reload'],
+          ['systemctl', 'enable', '--now', `${UNIT}.timer`],
+        ],
+        deactivate: [
+          ['systemctl', 'disable', '--now', `${UNIT}.timer`],
+          ['systemctl', 'daemon-reload'],
+        ],
       };
     case 'cron':
       return { method, files: [], activate: [], deactivate: [], crontabLine: cronLine(argv, o.home, TIMER_MINUTES) };
@@ -170,7 +182,6 @@ export function planTimer(o: TimerOptions, method: TimerMethod): TimerPlan {
   }
 }
 
-
 /** Runs commands in order; the first failure is returned, with its output. */
 function runAll(commands: string[][]): string | null {
   for (const [cmd, ...args] of commands) {
@@ -193,7 +204,12 @@ function factsOf(o: TimerOptions): MachineFacts {
 /** Which timer, and why: the platform's own on macOS and Windows; on Linux the one asked for, or the one that works here. */
 function choose(o: TimerOptions): Omit<MethodChoice, 'method'> & { method: TimerMethod } {
   if (o.platform !== 'linux') {
-    if (o.method) throw new LifeboatError('BAD_ARGUMENT', `--method ${o.method} is for Linux; ${o.platform === 'darwin' ? 'macOS has launchd agents' : 'Windows has the Task Scheduler'} only.`, 'Leave out --method.');
+    if (o.method)
+      throw new LifeboatError(
+        'BAD_ARGUMENT',
+        `--method ${o.method} is for Linux; ${o.platform === 'darwin' ? 'macOS has launchd agents' : 'Windows has the Task Scheduler'} only.`,
+        'Leave out --method.',
+      );
     return o.platform === 'darwin' ? { method: 'launchd', reason: 'macOS runs it as a launchd agent' } : { method: 'schtasks', reason: 'Windows runs it as a Task Scheduler entry' };
   }
   if (o.method) return { method: o.method, reason: `it was asked for (--method ${o.method})` };
@@ -208,7 +224,11 @@ export async function installTimer(o: TimerOptions, activate: boolean): Promise<
   const base = { platform: o.platform, methods: [method], reason, commands: plan.activate };
   const chose = `Chose ${KINDS[method]} (${method}) because ${reason}.${advice ? ` ${advice}` : ''}`;
   if (method === 'system' && (activate || o.systemUnitDir === undefined) && !factsOf(o).root) {
-    throw new LifeboatError('BAD_ARGUMENT', `A system timer is installed into ${o.systemUnitDir ?? SYSTEM_UNIT_DIR} and started by the system's systemd, which needs root.`, 'Run it as root (sudo lifeboat schedule install --method system), or use --method cron (or --method user where a systemd user session runs).');
+    throw new LifeboatError(
+      'BAD_ARGUMENT',
+      `A system timer is installed into ${o.systemUnitDir ?? SYSTEM_UNIT_DIR} and started by the system's systemd, which needs root.`,
+      'Run it as root (sudo lifeboat schedule install --method system), or use --method cron (or --method user where a systemd user session runs).',
+    );
   }
   if (method === 'cron') return installCron(o, plan.crontabLine!, activate, base, chose);
   for (const f of plan.files) {
@@ -230,7 +250,12 @@ export async function installTimer(o: TimerOptions, activate: boolean): Promise<
 
 function crontabCommand(o: TimerOptions): string {
   const crontab = factsOf(o).crontab;
-  if (!crontab) throw new LifeboatError('TIMER_FAILED', 'There is no crontab command here, so no crontab line can be installed.', 'Install the Debian package cron (apt-get install cron), or use --method user or --method system.');
+  if (!crontab)
+    throw new LifeboatError(
+      'TIMER_FAILED',
+      'There is no crontab command here, so no crontab line can be installed.',
+      'Install the Debian package cron (apt-get install cron), or use --method user or --method system.',
+    );
   return crontab;
 }
 
@@ -239,7 +264,13 @@ function installCron(o: TimerOptions, line: string, activate: boolean, base: Pic
   if (!activate) return { ...base, files: [], crontabLine: line, activated: false, message: `${chose} To start the timer, add this line to ${user}'s crontab (crontab -e):\n${line}` };
   const changed = installCronLine(crontabCommand(o), line);
   const daemon = cronDaemonSeen() ? '' : ' No cron daemon seems to run here (no /run/crond.pid): start it (systemctl enable --now cron), or the line never runs.';
-  return { ...base, files: [], crontabLine: line, activated: true, message: `${chose} ${changed ? 'Added' : 'Already had'} this line in ${user}'s crontab, which runs lifeboat run-due every ${TIMER_MINUTES} minutes:\n${line}${daemon}` };
+  return {
+    ...base,
+    files: [],
+    crontabLine: line,
+    activated: true,
+    message: `${chose} ${changed ? 'Added' : 'Already had'} this line in ${user}'s crontab, which runs lifeboat run-due every ${TIMER_MINUTES} minutes:\n${line}${daemon}`,
+  };
 }
 
 interface Removal {
@@ -261,7 +292,9 @@ async function removeOne(o: TimerOptions, method: TimerMethod, activate: boolean
     const user = factsOf(o).user;
     if (!activate) {
       const line = findCronLine(crontab);
-      return line === null ? null : { method, files: [], commands: [], crontabLine: line, stopped: false, notes: [`To stop it, delete the line ending in "# lifeboat-run-due" from ${user}'s crontab (crontab -e).`] };
+      return line === null
+        ? null
+        : { method, files: [], commands: [], crontabLine: line, stopped: false, notes: [`To stop it, delete the line ending in "# lifeboat-run-due" from ${user}'s crontab (crontab -e).`] };
     }
     const line = removeCronLine(crontab);
     return line === null ? null : { method, files: [], commands: [], crontabLine: line, stopped: true, notes: [`Removed Lifeboat's line from ${user}'s crontab; its other lines are unchanged.`] };
@@ -270,11 +303,24 @@ async function removeOne(o: TimerOptions, method: TimerMethod, activate: boolean
   if (!present.length) return null;
   const notes: string[] = [];
   if (method === 'system' && !factsOf(o).root && (o.systemUnitDir ?? SYSTEM_UNIT_DIR) === SYSTEM_UNIT_DIR) {
-    return { method, files: [], commands: plan.deactivate, stopped: false, notes: [`A system timer is installed (${present.map((f) => f.path).join(', ')}): remove it as root (sudo lifeboat schedule remove --method system).`] };
+    return {
+      method,
+      files: [],
+      commands: plan.deactivate,
+      stopped: false,
+      notes: [`A system timer is installed (${present.map((f) => f.path).join(', ')}): remove it as root (sudo lifeboat schedule remove --method system).`],
+    };
   }
   const failure = activate ? runAll(plan.deactivate.slice(0, 1)) : null;
   const files: string[] = [];
-  for (const f of present) if (await fs.rm(f.path).then(() => true, () => false)) files.push(f.path);
+  for (const f of present)
+    if (
+      await fs.rm(f.path).then(
+        () => true,
+        () => false,
+      )
+    )
+      files.push(f.path);
   if (activate) runAll(plan.deactivate.slice(1));
   notes.push(`Removed ${files.join(' and ')}.`);
   if (failure) notes.push(`Stopping the timer: ${failure}; it stops at the next ${method === 'system' ? 'boot' : 'login'}.`);
@@ -302,11 +348,24 @@ export async function removeTimer(o: TimerOptions, activate: boolean): Promise<T
   if (o.platform !== 'linux' && !found.length && activate) {
     const plan = planTimer(o, look[0]!);
     const failure = runAll(plan.deactivate);
-    found.push({ method: look[0]!, files: [], commands: plan.deactivate, stopped: !failure, notes: ['There was no timer file to remove.', failure ? `Stopping the timer: ${failure}.` : 'The timer is stopped.'] });
+    found.push({
+      method: look[0]!,
+      files: [],
+      commands: plan.deactivate,
+      stopped: !failure,
+      notes: ['There was no timer file to remove.', failure ? `Stopping the timer: ${failure}.` : 'The timer is stopped.'],
+    });
   }
   const commands = found.flatMap((r) => r.commands);
   const cron = found.find((r) => r.crontabLine !== undefined);
-  const base = { platform: o.platform, methods: found.map((r) => r.method), files: found.flatMap((r) => r.files), commands, activated: found.length > 0 && found.every((r) => r.stopped), ...(cron ? { crontabLine: cron.crontabLine } : {}) };
+  const base = {
+    platform: o.platform,
+    methods: found.map((r) => r.method),
+    files: found.flatMap((r) => r.files),
+    commands,
+    activated: found.length > 0 && found.every((r) => r.stopped),
+    ...(cron ? { crontabLine: cron.crontabLine } : {}),
+  };
   const also = unreadable.length ? ` Could not look for ${unreadable.join('; ')}` : '';
   if (!found.length) {
     const none = look.map((m) => KINDS[m]).join(', ');

@@ -32,7 +32,7 @@ export function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
 function userSessionProblem(env: NodeJS.ProcessEnv): string | null {
   const r = spawnSync('systemctl', ['--user', 'show-environment'], { encoding: 'utf8', env, timeout: 10_000 });
   if (!r.error && r.status === 0) return null;
-  const said = r.error ? (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'systemctl is not installed' : r.error.message : (r.stderr || `exit ${r.status}`).trim().split('\n')[0]!;
+  const said = r.error ? ((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'systemctl is not installed' : r.error.message) : (r.stderr || `exit ${r.status}`).trim().split('\n')[0]!;
   const unset = ['XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS'].filter((v) => !env[v]);
   return `systemctl --user show-environment: ${said}${unset.length ? `; ${unset.join(' and ')} ${unset.length === 1 ? 'is' : 'are'} not set` : ''}`;
 }

@@ -103,10 +103,13 @@ export class JobWatch {
     if (this.done) return;
     clearInterval(this.timer);
     this.quiet = 0;
-    this.timer = setInterval(() => {
-      if (this.holds > 0) this.quiet = 0;
-      else if (++this.quiet >= TICKS) onQuiet();
-    }, Math.max(1, boundMs / TICKS));
+    this.timer = setInterval(
+      () => {
+        if (this.holds > 0) this.quiet = 0;
+        else if (++this.quiet >= TICKS) onQuiet();
+      },
+      Math.max(1, boundMs / TICKS),
+    );
     this.timer.unref();
   }
 

@@ -27,9 +27,22 @@ with open(sys.argv[1], 'w') as f:
 sys.exit(rc)`;
 
 /** One measured command: wall seconds, peak MB of its largest process, and what it printed. */
-interface Run { label: string; ok: boolean; rc: number; seconds: number; peakMb: number; stdout: string; stderr: string }
+interface Run {
+  label: string;
+  ok: boolean;
+  rc: number;
+  seconds: number;
+  peakMb: number;
+  stdout: string;
+  stderr: string;
+}
 /** A step made of commands run one after another: total seconds, largest peak. */
-interface Step { ok: boolean; seconds: number; peakMb: number; parts: Run[] }
+interface Step {
+  ok: boolean;
+  seconds: number;
+  peakMb: number;
+  parts: Run[];
+}
 type Env = Record<string, string>;
 
 const Stats = z.object({ rc: z.number(), seconds: z.number(), maxrssKb: z.number() });
@@ -70,16 +83,26 @@ function warm(...paths: string[]): void {
 
 const sh = (script: string, ...args: string[]): string[] => ['bash', '-c', `set -eo pipefail; ${script}`, '_', ...args];
 const firstLine = (cmd: string): string => (spawnSync(cmd, ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? '';
-const dirBytes = (p: string): number =>
-  fs.statSync(p).isDirectory() ? fs.readdirSync(p).reduce((s, n) => s + dirBytes(path.join(p, n)), 0) : fs.statSync(p).size;
+const dirBytes = (p: string): number => (fs.statSync(p).isDirectory() ? fs.readdirSync(p).reduce((s, n) => s + dirBytes(path.join(p, n)), 0) : fs.statSync(p).size);
 const mb = (bytes: number | null): string => (bytes === null ? '—' : `${(bytes / MB).toFixed(1)} MB`);
 const num = (n: number | null, digits = 2): string => (n === null || !Number.isFinite(n) ? '—' : n.toFixed(digits));
-const json = (text: string): unknown => { try { return JSON.parse(text); } catch { return undefined; } };
+const json = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 
 function printTable(rows: string[][]): void {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const [i, r] of rows.entries()) {
-    console.log(r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd());
+    console.log(
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
@@ -92,14 +115,24 @@ function prepare(dir: string, scale: number, failures: string[]): { ds: Dataset;
   const genSeconds = (Date.now() - t) / 1000;
   console.log(`  ${mb(ds.bytes.total)} (db ${mb(ds.bytes.db)}, assets ${mb(ds.bytes.assets)} in ${ds.files.assets} files, faiss ${mb(ds.bytes.faiss)}) in ${genSeconds.toFixed(1)} s`);
   const envFile = path.join(dir, 'bench.env.json');
-  fs.writeFileSync(envFile, JSON.stringify({
-    name: 'bench', app: 'bench', protection: 'normal', location: path.join(dir, 'sets'),
-    sources: [
-      { kind: 'sqlite', name: 'db', path: ds.dbPath },
-      { kind: 'files', name: 'assets', path: ds.assetsDir, include: ['**/*'], exclude: [] },
-      { kind: 'files', name: 'faiss', path: ds.faissDir, include: ['*.index', '*.meta.json'] },
-    ],
-  }, null, 2));
+  fs.writeFileSync(
+    envFile,
+    JSON.stringify(
+      {
+        name: 'bench',
+        app: 'bench',
+        protection: 'normal',
+        location: path.join(dir, 'sets'),
+        sources: [
+          { kind: 'sqlite', name: 'db', path: ds.dbPath },
+          { kind: 'files', name: 'assets', path: ds.assetsDir, include: ['**/*'], exclude: [] },
+          { kind: 'files', name: 'faiss', path: ds.faissDir, include: ['*.index', '*.meta.json'] },
+        ],
+      },
+      null,
+      2,
+    ),
+  );
   const env = { LIFEBOAT_HOME: path.join(dir, 'home') };
   const r = spawnSync('node', [LIFEBOAT, 'env', 'import', envFile], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8' });
   if (r.status !== 0) failures.push(`lifeboat env import exited ${r.status}: ${r.stderr.trim().split('\n').slice(0, 8).join('\n')}`);
@@ -175,10 +208,26 @@ function compare(dir: string, scale: number, failures: string[]): Record<string,
   console.log('');
   printTable([
     ['step', 'plain s', 'Lifeboat s', 'ratio', 'plain peak MB', 'Lifeboat peak MB', 'data size', 'output size (plain / Lifeboat)'],
-    ['backup', num(plainBackup.seconds), cell(lb.step, (s) => num(s.seconds)), num(backupRatio), num(plainBackup.peakMb, 1),
-      cell(lb.step, (s) => num(s.peakMb, 1)), mb(ds.bytes.total), `${mb(plainOut)} / ${mb(lbOut)}`],
-    ['drill', num(plainDrill.seconds), cell(drill?.step, (s) => num(s.seconds)), num(drillRatio), num(plainDrill.peakMb, 1),
-      cell(drill?.step, (s) => num(s.peakMb, 1)), `${mb(plainOut)} / ${mb(lbOut)}`, '—'],
+    [
+      'backup',
+      num(plainBackup.seconds),
+      cell(lb.step, (s) => num(s.seconds)),
+      num(backupRatio),
+      num(plainBackup.peakMb, 1),
+      cell(lb.step, (s) => num(s.peakMb, 1)),
+      mb(ds.bytes.total),
+      `${mb(plainOut)} / ${mb(lbOut)}`,
+    ],
+    [
+      'drill',
+      num(plainDrill.seconds),
+      cell(drill?.step, (s) => num(s.seconds)),
+      num(drillRatio),
+      num(plainDrill.peakMb, 1),
+      cell(drill?.step, (s) => num(s.peakMb, 1)),
+      `${mb(plainOut)} / ${mb(lbOut)}`,
+      '—',
+    ],
   ]);
   const targets = [
     { name: `backup ratio ≤ ${TARGETS.backupRatio}`, value: backupRatio, pass: backupRatio !== null && backupRatio <= TARGETS.backupRatio },
@@ -192,11 +241,17 @@ function compare(dir: string, scale: number, failures: string[]): Record<string,
 
   const strip = (s: Step | null | undefined) => s && { ...s, parts: s.parts.map(({ stdout: _o, stderr: _e, ...rest }) => rest) };
   return {
-    mode: 'compare', scale, genSeconds, dataset: { bytes: ds.bytes, assetFiles: ds.files.assets },
+    mode: 'compare',
+    scale,
+    genSeconds,
+    dataset: { bytes: ds.bytes, assetFiles: ds.files.assets },
     plain: { backup: strip(plainBackup), drill: strip(plainDrill), outputBytes: plainOut },
     lifeboat: { backup: strip(lb.step), drill: strip(drill?.step), set: lb.set, outputBytes: lbOut, drillPassed: drill?.report?.passed ?? null, drillChecks: drill?.report?.checks.length ?? null },
-    ratios: { backup: backupRatio, drill: drillRatio }, lifeboatPeakMb: lbPeak, targets,
-    wrapperFloorMb: floor, lifeboatStartup: { seconds: startup.seconds, peakMb: startup.peakMb },
+    ratios: { backup: backupRatio, drill: drillRatio },
+    lifeboatPeakMb: lbPeak,
+    targets,
+    wrapperFloorMb: floor,
+    lifeboatStartup: { seconds: startup.seconds, peakMb: startup.peakMb },
   };
 }
 
@@ -215,18 +270,32 @@ function sweep(dir: string, scales: number[], keep: boolean, failures: string[])
   }
   const fig = (s: Step | null, f: (s: Step) => number, digits: number): string => (s?.ok ? num(f(s), digits) : '—');
   console.log('');
-  printTable([['scale GB', 'data size', 'backup s', 'backup peak MB', 'drill s', 'drill peak MB', 'output size'],
-    ...runs.map((r) => [String(r.scale), mb(r.dataBytes), fig(r.backup, (s) => s.seconds, 2), fig(r.backup, (s) => s.peakMb, 1),
-      fig(r.drill, (s) => s.seconds, 2), fig(r.drill, (s) => s.peakMb, 1), mb(r.outputBytes)])]);
+  printTable([
+    ['scale GB', 'data size', 'backup s', 'backup peak MB', 'drill s', 'drill peak MB', 'output size'],
+    ...runs.map((r) => [
+      String(r.scale),
+      mb(r.dataBytes),
+      fig(r.backup, (s) => s.seconds, 2),
+      fig(r.backup, (s) => s.peakMb, 1),
+      fig(r.drill, (s) => s.seconds, 2),
+      fig(r.drill, (s) => s.peakMb, 1),
+      mb(r.outputBytes),
+    ]),
+  ]);
   const strip = (s: Step | null) => s && { ok: s.ok, seconds: s.seconds, peakMb: s.peakMb };
   return { mode: 'scales', runs: runs.map((r) => ({ ...r, backup: strip(r.backup), drill: strip(r.drill) })) };
 }
 
 function main(): number {
-  const { values } = parseArgs({ options: {
-    scale: { type: 'string', default: '1' }, scales: { type: 'string' }, dir: { type: 'string' },
-    out: { type: 'string' }, keep: { type: 'boolean', default: false },
-  } });
+  const { values } = parseArgs({
+    options: {
+      scale: { type: 'string', default: '1' },
+      scales: { type: 'string' },
+      dir: { type: 'string' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
   const missing = Object.entries(NEEDED).filter(([bin]) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', bin]).status !== 0);
   if (missing.length) {
     console.error(missing.map(([bin, pkg]) => `missing ${bin}: install the Debian package "${pkg}" (apt-get install ${pkg})`).join('\n'));
@@ -244,8 +313,13 @@ function main(): number {
   try {
     const result = scales ? sweep(dir, scales, values.keep, failures) : compare(dir, scale, failures);
     const machine = {
-      cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', totalMemBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`,
-      node: process.version, sqlite3: firstLine('sqlite3'), gzip: firstLine('gzip'),
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '',
+      totalMemBytes: os.totalmem(),
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+      sqlite3: firstLine('sqlite3'),
+      gzip: firstLine('gzip'),
     };
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
     fs.writeFileSync(outFile, JSON.stringify({ date, machine, dir, ...result, failures }, null, 2) + '\n');

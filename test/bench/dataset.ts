@@ -68,7 +68,7 @@ function writeChunked(file: string, size: number, fill: (chunk: Buffer) => Buffe
   const fd = fs.openSync(file, 'w');
   try {
     const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size));
-    for (let left = size; left > 0; ) {
+    for (let left = size; left > 0;) {
       const part = fill(chunk.subarray(0, Math.min(left, chunk.length)));
       fs.writeSync(fd, part);
       left -= part.length;
@@ -113,8 +113,14 @@ function makeDatabase(file: string, target: number, rng: Prng): number {
       addDoc.run(owner, prose(rng, rng.int(20, 80)), prose(rng, rng.logInt(500, 40_000)), tags, day(i));
       for (let e = rng.int(2, 8); e > 0; e--) {
         const kind = rng.pick(kinds);
-        const payload = { doc: i, kind, ip: `10.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`,
-          agent: 'Mozilla/5.0 (X11; Linux x86_64)', note: prose(rng, rng.int(16, 120)), ok: rng.next() < 0.97 };
+        const payload = {
+          doc: i,
+          kind,
+          ip: `10.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`,
+          agent: 'Mozilla/5.0 (X11; Linux x86_64)',
+          note: prose(rng, rng.int(16, 120)),
+          ok: rng.next() < 0.97,
+        };
         addEvent.run(owner, kind, 1_600_000_000 + i * 37 + e, JSON.stringify(payload));
       }
     }
@@ -126,12 +132,19 @@ function makeDatabase(file: string, target: number, rng: Prng): number {
 }
 
 const TEXT_KINDS = [
-  { dir: 'docs', ext: 'md' }, { dir: 'docs/guides', ext: 'md' }, { dir: 'notes', ext: 'txt' },
-  { dir: 'exports/json', ext: 'jsonl' }, { dir: 'exports/csv', ext: 'csv' }, { dir: 'site/pages', ext: 'html' },
+  { dir: 'docs', ext: 'md' },
+  { dir: 'docs/guides', ext: 'md' },
+  { dir: 'notes', ext: 'txt' },
+  { dir: 'exports/json', ext: 'jsonl' },
+  { dir: 'exports/csv', ext: 'csv' },
+  { dir: 'site/pages', ext: 'html' },
 ] as const;
 const BIN_KINDS = [
-  { dir: 'images/2023', ext: 'jpg' }, { dir: 'images/2024', ext: 'png' }, { dir: 'uploads/a/b', ext: 'webp' },
-  { dir: 'media', ext: 'mp4' }, { dir: 'uploads/pdf', ext: 'pdf' },
+  { dir: 'images/2023', ext: 'jpg' },
+  { dir: 'images/2024', ext: 'png' },
+  { dir: 'uploads/a/b', ext: 'webp' },
+  { dir: 'media', ext: 'mp4' },
+  { dir: 'uploads/pdf', ext: 'pdf' },
 ] as const;
 
 /** Text chunk filler for a file kind: prose, or prose wrapped as JSON lines / CSV rows. */
@@ -140,9 +153,10 @@ function textFill(rng: Prng, ext: string): (b: Buffer) => Buffer {
   return (b) => {
     let at = 0;
     while (at < b.length) {
-      const line = ext === 'jsonl'
-        ? JSON.stringify({ id: rng.int(1, 1e6), title: prose(rng, 30), score: rng.next() }) + '\n'
-        : `${rng.int(1, 1e6)},${rng.pick(WORDS)},${rng.next().toFixed(6)},"${prose(rng, 40)}"\n`;
+      const line =
+        ext === 'jsonl'
+          ? JSON.stringify({ id: rng.int(1, 1e6), title: prose(rng, 30), score: rng.next() }) + '\n'
+          : `${rng.int(1, 1e6)},${rng.pick(WORDS)},${rng.next().toFixed(6)},"${prose(rng, 40)}"\n`;
       at += b.write(line, at, 'latin1');
     }
     return b;
@@ -177,7 +191,7 @@ function makeFaiss(dir: string, target: number, rng: Prng): number {
   header.writeBigUInt64LE(BigInt(count), 8);
   let first = true;
   writeChunked(path.join(dir, 'vectors.index'), 16 + count * dim * 4, (b) => {
-    if (first) return (first = false), header;
+    if (first) return ((first = false), header);
     const floats = new Float32Array(b.buffer, b.byteOffset, b.length >> 2);
     for (let i = 0; i < floats.length; i++) floats[i] = (rng.next() - 0.5) * 0.2;
     return b.subarray(0, floats.length * 4);

@@ -9,7 +9,7 @@ const serve = useServedHosts();
 // After the hosts: hooks after a test run last-registered first, so a failed test's picture is taken while its host still answers.
 const openPage = useBrowser();
 
-describe('a newcomer\'s first minutes, in the browser through `lifeboat serve`', () => {
+describe("a newcomer's first minutes, in the browser through `lifeboat serve`", () => {
   it('demo → back up → check passes → change the data → restore with a preview → the data is back', async () => {
     const host = await serve();
     const page = await openPage();

@@ -48,7 +48,10 @@ const prunedByEngine = async (home: string) => jsonOf<PruneResult>(await runCli(
 /** Opens the editor of shop/prod from its Settings tab. */
 async function openEditor(page: Page, url: string) {
   await page.goto(url);
-  await page.getByRole('navigation', { name: 'Environments' }).getByRole('button', { name: /^shop \/ prod/ }).click();
+  await page
+    .getByRole('navigation', { name: 'Environments' })
+    .getByRole('button', { name: /^shop \/ prod/ })
+    .click();
   await page.getByRole('heading', { name: 'shop / prod' }).waitFor();
   await page.getByRole('tab', { name: 'Settings' }).click();
   await page.getByRole('button', { name: 'Edit this environment…' }).click();
@@ -110,7 +113,10 @@ describe('the environment editor', () => {
     const host = await serve({ home: shop.home, args: ['--no-schedule'] });
     const page = await openPage();
     await page.goto(host.url);
-    await page.getByRole('navigation', { name: 'Environments' }).getByRole('button', { name: /^notes \/ dev/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Environments' })
+      .getByRole('button', { name: /^notes \/ dev/ })
+      .click();
     await page.getByRole('heading', { name: 'notes / dev' }).waitFor();
     await page.getByRole('button', { name: 'Add a schedule…' }).click();
     await page.getByRole('heading', { name: 'Edit notes/dev' }).waitFor();

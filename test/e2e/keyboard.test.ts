@@ -53,7 +53,10 @@ describe('keyboard alone', () => {
     await page.getByText(/Folder can be used/).waitFor();
     await tabTo(page, /^Next: see what will change$/);
     await page.keyboard.press('Enter');
-    await page.getByText(/over the live data|into /).first().waitFor();
+    await page
+      .getByText(/over the live data|into /)
+      .first()
+      .waitFor();
     await page.getByRole('row', { name: /^notes — 120/ }).waitFor();
     await tabTo(page, /^Next: checks before restoring$/);
     await page.keyboard.press('Enter');

@@ -73,7 +73,9 @@ describe('monitoring and retention on the screen', () => {
     const page = await openPage({ width: 1920, height: 1080 });
     await page.goto(host.url);
     await page.getByRole('tab', { name: 'History' }).click();
-    const oldest = readdirSync(shop.location).filter((n) => n.startsWith('shop_prod_')).sort()[0]!;
+    const oldest = readdirSync(shop.location)
+      .filter((n) => n.startsWith('shop_prod_'))
+      .sort()[0]!;
     await page.getByRole('button', { name: `Pin ${oldest}` }).click();
     await page.getByRole('button', { name: `Unpin ${oldest}` }).waitFor();
     expect(await page.getByRole('button', { name: `Delete ${oldest}` }).isDisabled()).toBe(true);
@@ -84,7 +86,9 @@ describe('monitoring and retention on the screen', () => {
     await dialog.getByRole('row', { name: new RegExp(`^${oldest} Keep .*pinned`, 'i') }).waitFor();
     // The plan's bytes are the History list's, and the real prune then reports the same total.
     const [, planned] = /A prune would delete 7 of 11 sets \(([^)]+)\)/.exec((await dialog.textContent())!)!;
-    const someGone = readdirSync(shop.location).filter((n) => n.startsWith('shop_prod_')).sort()[1]!;
+    const someGone = readdirSync(shop.location)
+      .filter((n) => n.startsWith('shop_prod_'))
+      .sort()[1]!;
     const planRow = (await dialog.getByRole('row', { name: new RegExp(`^${someGone} Delete`) }).textContent())!;
     const listRow = (await page.getByRole('row').filter({ hasText: someGone }).filter({ hasText: 'Check' }).textContent())!;
     const size = /\d[\d.]* (?:KB|MB|GB|bytes)/;
@@ -93,7 +97,10 @@ describe('monitoring and retention on the screen', () => {
     // Nothing was deleted by looking.
     expect(readdirSync(shop.location).filter((n) => n.startsWith('shop_prod_'))).toHaveLength(11);
     await dialog.getByRole('button', { name: 'Delete 7 backups' }).click();
-    await page.getByRole('status').filter({ hasText: `Deleted 7 of 11 sets (${planned}); kept 4.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Deleted 7 of 11 sets (${planned}); kept 4.` })
+      .waitFor();
     const left = readdirSync(shop.location).filter((n) => n.startsWith('shop_prod_'));
     expect(left).toHaveLength(4);
     expect(left).toContain(oldest);

@@ -15,7 +15,7 @@ describe('a PostgreSQL environment on the screens', () => {
   it('is added in the editor (the server is reached), backed up, and restored into a new database without touching the live one', async () => {
     const pg = server();
     const db = pg.createDatabase('ledger');
-    pg.sql(db, 'CREATE TABLE accounts (id serial PRIMARY KEY, owner text NOT NULL); INSERT INTO accounts (owner) SELECT \'owner \' || g FROM generate_series(1, 50) g;');
+    pg.sql(db, "CREATE TABLE accounts (id serial PRIMARY KEY, owner text NOT NULL); INSERT INTO accounts (owner) SELECT 'owner ' || g FROM generate_series(1, 50) g;");
     const root = temp();
     const host = await serve({ home: path.join(root, 'home'), env: { [PG_PASSWORD_ENV]: PG_PASSWORD } });
     const page = await openPage();

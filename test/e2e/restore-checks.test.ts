@@ -67,7 +67,7 @@ async function shots(page: Page, name: string): Promise<void> {
 }
 
 // Each test backs up, drills and opens the wizard through real processes: slow on a busy machine.
-describe('the restore wizard\'s checks are the engine\'s pre-flight, run now', { timeout: 300_000 }, () => {
+describe("the restore wizard's checks are the engine's pre-flight, run now", { timeout: 300_000 }, () => {
   it('a set damaged after its drill passed shows FAIL naming the artifact, and the restore cannot be confirmed', async () => {
     const shop = await drilledShop();
     flipByte(path.join(shop.setPath, 'db.sqlite.gz'));
@@ -111,7 +111,7 @@ describe('the restore wizard\'s checks are the engine\'s pre-flight, run now', {
     expect(problemsOf(page)).toEqual([]);
   });
 
-  it('shows the drill\'s progress while the checks run, and Cancel stops them without allowing the restore', async () => {
+  it("shows the drill's progress while the checks run, and Cancel stops them without allowing the restore", async () => {
     const shop = await drilledShop();
     // The host's drills stop after hashing the artifacts until they are cancelled: a screen test's way to see work in progress.
     const host = await serve({ home: shop.home, env: { LIFEBOAT_TEST_STALL: 'drill:hashed' } });

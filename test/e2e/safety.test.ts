@@ -29,7 +29,7 @@ async function preparedShop(): Promise<{ root: string; home: string; db: string;
 }
 
 describe('screens that will not let an operator destroy the wrong thing', () => {
-  it('a protected environment\'s restore stays refused until its name is typed', async () => {
+  it("a protected environment's restore stays refused until its name is typed", async () => {
     const shop = await preparedShop();
     sqlite3(shop.db, 'DELETE FROM orders;');
     const host = await serve({ home: shop.home });

@@ -44,7 +44,10 @@ describe('the screens an operator works in', () => {
     await shot(page, '16-backup-progress');
     // The header says a backup runs, even from another tab.
     await page.getByRole('button', { name: 'Hide (keeps running)' }).click();
-    await page.getByRole('status').filter({ hasText: /^Backing up/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Backing up/ })
+      .waitFor();
     await page.getByRole('button', { name: 'Show the running backup' }).click();
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('heading', { name: 'Backup cancelled' }).waitFor();

@@ -53,10 +53,7 @@ describe('SIGTERM', () => {
     makeLiveData(root);
     const started = path.join(root, 'dump-started');
     const env = demoEnvironment(root);
-    env.sources = [
-      ...env.sources,
-      { kind: 'command', name: 'slow', dump: { argv: ['sh', '-c', `touch '${started}'; exec sleep 300`] }, restore: { argv: ['true'] } },
-    ];
+    env.sources = [...env.sources, { kind: 'command', name: 'slow', dump: { argv: ['sh', '-c', `touch '${started}'; exec sleep 300`] }, restore: { argv: ['true'] } }];
     const home = await imported(root, env);
     const run = startCli(['backup', '--env', 'prod', '--json'], home);
     await expect.poll(() => existsSync(started), { timeout: 180_000, interval: 100 }).toBe(true);
@@ -109,7 +106,10 @@ describe('env import bounds its input before reading it', () => {
 
   it('/dev/zero and a folder are refused without reading them, exit 2', async () => {
     const root = tempDir();
-    for (const [file, kind] of [['/dev/zero', 'a device'], [root, 'a folder']] as const) {
+    for (const [file, kind] of [
+      ['/dev/zero', 'a device'],
+      [root, 'a folder'],
+    ] as const) {
       const r = await ended(startCli(['env', 'import', file], path.join(root, 'home')), 60, `env import ${file}`);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(`Error: ${file} is ${kind}, not an environment file.`);

@@ -147,20 +147,58 @@ function damages(artifacts: string[]): [string, Damage][] {
     list.push([`delete ${f}`, (d) => (rmSync(path.join(d, f)), 'deleted')]);
   }
   for (const f of artifacts.filter((a) => a.endsWith('.gz'))) {
-    list.push([`re-sealed flip ${f}`, (d, r) => { const at = flip(path.join(d, f), r, 10); reseal(d, f); return at; }]);
-    list.push([`re-sealed truncate ${f}`, (d, r) => { const how = truncate(path.join(d, f), r, statSync(path.join(d, f)).size - 1); reseal(d, f); return how; }]);
+    list.push([
+      `re-sealed flip ${f}`,
+      (d, r) => {
+        const at = flip(path.join(d, f), r, 10);
+        reseal(d, f);
+        return at;
+      },
+    ]);
+    list.push([
+      `re-sealed truncate ${f}`,
+      (d, r) => {
+        const how = truncate(path.join(d, f), r, statSync(path.join(d, f)).size - 1);
+        reseal(d, f);
+        return how;
+      },
+    ]);
   }
   for (const f of artifacts.filter((a) => a.endsWith('.files.jsonl'))) list.push([`re-sealed edit ${f}`, (d, r) => editIndex(d, f, r)]);
   list.push(['re-sealed manifest edit', (d, r) => editManifest(d, r)]);
-  list.push(['extra file', (d, r) => { const n = `extra-${r.int(1e6)}.bin`; writeFileSync(path.join(d, n), 'x'); return n; }]);
-  list.push(['hidden file', (d, r) => { const n = r.pick(['.DS_Store', '.hidden', `._${r.pick(artifacts)}`, `.${r.int(1e6)}`]); writeFileSync(path.join(d, n), ''); return n; }]);
-  list.push(['hidden folder', (d, r) => { const n = r.pick(['.git', '.Trash-0', '.scratch']); mkdirSync(path.join(d, n)); return n; }]);
-  list.push(['artifact replaced by a link to its copy', (d, r) => {
-    const f = r.pick(artifacts);
-    renameSync(path.join(d, f), path.join(d, '..', `${f}.moved`));
-    symlinkSync(path.join(d, '..', `${f}.moved`), path.join(d, f));
-    return f;
-  }]);
+  list.push([
+    'extra file',
+    (d, r) => {
+      const n = `extra-${r.int(1e6)}.bin`;
+      writeFileSync(path.join(d, n), 'x');
+      return n;
+    },
+  ]);
+  list.push([
+    'hidden file',
+    (d, r) => {
+      const n = r.pick(['.DS_Store', '.hidden', `._${r.pick(artifacts)}`, `.${r.int(1e6)}`]);
+      writeFileSync(path.join(d, n), '');
+      return n;
+    },
+  ]);
+  list.push([
+    'hidden folder',
+    (d, r) => {
+      const n = r.pick(['.git', '.Trash-0', '.scratch']);
+      mkdirSync(path.join(d, n));
+      return n;
+    },
+  ]);
+  list.push([
+    'artifact replaced by a link to its copy',
+    (d, r) => {
+      const f = r.pick(artifacts);
+      renameSync(path.join(d, f), path.join(d, '..', `${f}.moved`));
+      symlinkSync(path.join(d, '..', `${f}.moved`), path.join(d, f));
+      return f;
+    },
+  ]);
   return list;
 }
 
@@ -186,7 +224,10 @@ describe('corruption loop', () => {
     engine = new Engine(path.join(root, 'home'), 'test');
     await engine.call('env.save', {
       environment: {
-        name: 'prod', app: 'shop', protection: 'normal', location,
+        name: 'prod',
+        app: 'shop',
+        protection: 'normal',
+        location,
         sources: [
           { kind: 'sqlite', name: 'db', path: path.join(live, 'shop.db') },
           { kind: 'files', name: 'assets', path: assets },
@@ -251,7 +292,13 @@ describe('corruption loop', () => {
       const base = bases[n % bases.length]!;
       const got = await drillCopy(base);
       if (got instanceof Error) crashes.push(`clean #${n} of ${base.id}, seed ${SEED}: ${got.message}`);
-      else if (!got.passed) falseFail.push(`clean #${n} of ${base.id}: ${got.checks.filter((c) => c.status !== 'PASS').map((c) => `${c.target}: ${c.name}: ${c.reason}`).join('; ')}`);
+      else if (!got.passed)
+        falseFail.push(
+          `clean #${n} of ${base.id}: ${got.checks
+            .filter((c) => c.status !== 'PASS')
+            .map((c) => `${c.target}: ${c.name}: ${c.reason}`)
+            .join('; ')}`,
+        );
     }
     expect({ falsePass, crashes, falseFail }, `seed ${SEED}`).toEqual({ falsePass: [], crashes: [], falseFail: [] });
     expect([...tally.values()].reduce((a, b) => a + b, 0)).toBe(DAMAGES);

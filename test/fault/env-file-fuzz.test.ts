@@ -74,8 +74,26 @@ function baseFiles(p: Place): { [k: string]: Json } {
 function baseAllKinds(p: Place): { [k: string]: Json } {
   const env = baseFiles(p);
   (env.sources as Json[]).push(
-    { kind: 'postgres', name: 'pg', host: '/var/run/postgresql', port: 5432, user: 'shop', database: 'shop', passwordEnv: 'SHOP_PG_PASSWORD', binDir: '/usr/lib/postgresql/16/bin', scratch: { user: 'shop', passfile: path.join(p.root, 'pgpass') }, connectTimeoutSeconds: 10, timeoutSeconds: 60 },
-    { kind: 'command', name: 'notes', dump: { argv: ['cat', path.join(p.root, 'notes.txt')], cwd: p.root, env: { LANG: 'C' } }, restore: { argv: ['tee', path.join(p.root, 'notes.txt')] }, timeoutSeconds: 60 },
+    {
+      kind: 'postgres',
+      name: 'pg',
+      host: '/var/run/postgresql',
+      port: 5432,
+      user: 'shop',
+      database: 'shop',
+      passwordEnv: 'SHOP_PG_PASSWORD',
+      binDir: '/usr/lib/postgresql/16/bin',
+      scratch: { user: 'shop', passfile: path.join(p.root, 'pgpass') },
+      connectTimeoutSeconds: 10,
+      timeoutSeconds: 60,
+    },
+    {
+      kind: 'command',
+      name: 'notes',
+      dump: { argv: ['cat', path.join(p.root, 'notes.txt')], cwd: p.root, env: { LANG: 'C' } },
+      restore: { argv: ['tee', path.join(p.root, 'notes.txt')] },
+      timeoutSeconds: 60,
+    },
   );
   return env;
 }
@@ -100,7 +118,36 @@ function set(v: Json, at: (string | number)[], value: Json | undefined): Json {
   return v;
 }
 
-const ODD_TEXT = ['prød', 'ПРОД', '\u202eprod', 'pro\u200bd', 'ｐｒｏｄ', '\ud800', '\udfff', '🚀', 'e\u0301', '\ufeff', '／etc', '\n', '\t', '\r\n', ' prod ', '\\', '"', "'", '$(id)', '`id`', '%s%n', '%00', '..', '*', '?', '[', '\u0085', '\u2028'];
+const ODD_TEXT = [
+  'prød',
+  'ПРОД',
+  '\u202eprod',
+  'pro\u200bd',
+  'ｐｒｏｄ',
+  '\ud800',
+  '\udfff',
+  '🚀',
+  'e\u0301',
+  '\ufeff',
+  '／etc',
+  '\n',
+  '\t',
+  '\r\n',
+  ' prod ',
+  '\\',
+  '"',
+  "'",
+  '$(id)',
+  '`id`',
+  '%s%n',
+  '%00',
+  '..',
+  '*',
+  '?',
+  '[',
+  '\u0085',
+  '\u2028',
+];
 const ODD_GLOBS = ['../**', '/etc/**', '**/../../**', '', ' ', '[', '!(', '{a,b', '***', '~/x', 'C:\\x', '\0', '..', '**/.*', '!**', '\\', '/', '//**'];
 const ODD_NAMES = ['PROD', 'a'.repeat(41), '../x', 'x/y', '', '-x', 'prød', '.', '..', 'con', 'a b', 'prod\n', '_x', 'a'.repeat(40)];
 const RETYPED: Json[] = [null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, '', ' ', 'x', '0', [], {}, [1, 2], { a: 1 }, [null], [{}]];
@@ -109,12 +156,59 @@ function pathGames(p: Place): string[] {
   const { root, live } = p;
   const links = [path.join(root, 'link-to-assets', 'sets'), path.join(root, 'link-to-live', 'sets'), path.join(root, 'link-to-assets'), path.join(root, 'link-to-db')];
   return [
-    ...links, ...links,
-    '..', '../..', '.', '', ' ', '/', '//', '///etc', '~', '~/', '~root', '~/backups', '/proc/self/mem', '/proc/self/fd/0', '/proc/self/root', '/dev/null', '/dev/zero', '/dev/shm/x', '/sys/kernel', '/etc/passwd',
-    path.join(root, 'link-to-assets'), path.join(root, 'link-to-assets', 'sets'), path.join(root, 'link-to-live', 'sets'), path.join(root, 'link-to-db'), path.join(root, 'loop'), path.join(root, 'loop', 'x'),
-    path.join(root, 'link-to-proc', 'x'), path.join(root, 'dangling'), path.join(root, 'dangling', 'sets'), path.join(root, 'a-file'), path.join(root, 'a-file', 'sub'),
-    path.join(live, 'assets'), path.join(live, 'assets', 'images', 'sets'), live, root, path.join(live, 'shop.db'), `${root}/sets/../live/assets`, '../live/assets', '../sets', 'sets', './../sets/',
-    `${root}/sets/`, `${root}//sets`, `${root}/sets\n`, `${root}/sets/.`, `${root}/./sets`, `${root}/sets/..`, '../'.repeat(40), `${root}/${'deep/'.repeat(900)}`, `${root}/${'n'.repeat(256)}`, `${root}/${'ü'.repeat(128)}`,
+    ...links,
+    ...links,
+    '..',
+    '../..',
+    '.',
+    '',
+    ' ',
+    '/',
+    '//',
+    '///etc',
+    '~',
+    '~/',
+    '~root',
+    '~/backups',
+    '/proc/self/mem',
+    '/proc/self/fd/0',
+    '/proc/self/root',
+    '/dev/null',
+    '/dev/zero',
+    '/dev/shm/x',
+    '/sys/kernel',
+    '/etc/passwd',
+    path.join(root, 'link-to-assets'),
+    path.join(root, 'link-to-assets', 'sets'),
+    path.join(root, 'link-to-live', 'sets'),
+    path.join(root, 'link-to-db'),
+    path.join(root, 'loop'),
+    path.join(root, 'loop', 'x'),
+    path.join(root, 'link-to-proc', 'x'),
+    path.join(root, 'dangling'),
+    path.join(root, 'dangling', 'sets'),
+    path.join(root, 'a-file'),
+    path.join(root, 'a-file', 'sub'),
+    path.join(live, 'assets'),
+    path.join(live, 'assets', 'images', 'sets'),
+    live,
+    root,
+    path.join(live, 'shop.db'),
+    `${root}/sets/../live/assets`,
+    '../live/assets',
+    '../sets',
+    'sets',
+    './../sets/',
+    `${root}/sets/`,
+    `${root}//sets`,
+    `${root}/sets\n`,
+    `${root}/sets/.`,
+    `${root}/./sets`,
+    `${root}/sets/..`,
+    '../'.repeat(40),
+    `${root}/${'deep/'.repeat(900)}`,
+    `${root}/${'n'.repeat(256)}`,
+    `${root}/${'ü'.repeat(128)}`,
   ];
 }
 
@@ -194,7 +288,10 @@ function mutateJson(rng: Prng, env: Json, p: Place): { env: Json; what: string }
       return { env: set(env, s, v), what: `enum ${JSON.stringify(v)} at ${s.join('.')}` };
     }
     case 11: {
-      const objects = all.filter((s) => { const v = get(env, s); return !!v && typeof v === 'object' && !Array.isArray(v); });
+      const objects = all.filter((s) => {
+        const v = get(env, s);
+        return !!v && typeof v === 'object' && !Array.isArray(v);
+      });
       const s = rng.pick(objects);
       const key = rng.pick(['extra', 'constructor', 'toString', 'password', 'hasOwnProperty', 'Name', 'LOCATION', '']);
       (get(env, s) as Record<string, Json>)[key] = rng.pick(RETYPED);
@@ -244,7 +341,13 @@ function mutateBytes(rng: Prng, bytes: Buffer): { bytes: Buffer; what: string } 
     case 5:
       return { bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]), what: 'byte-order mark first' };
     case 6: {
-      const dup = rng.pick(['"name": "other", ', '"location": "/proc/self/mem", ', '"__proto__": {"polluted": "yes"}, ', '"protection": "protected", "protection": "normal", ', '"constructor": {"prototype": {"polluted": "yes"}}, ']);
+      const dup = rng.pick([
+        '"name": "other", ',
+        '"location": "/proc/self/mem", ',
+        '"__proto__": {"polluted": "yes"}, ',
+        '"protection": "protected", "protection": "normal", ',
+        '"constructor": {"prototype": {"polluted": "yes"}}, ',
+      ]);
       const text = bytes.toString('utf8');
       const i = text.indexOf('{');
       return { bytes: Buffer.from(i < 0 ? text : `${text.slice(0, i + 1)}${dup}${text.slice(i + 1)}`), what: `insert ${dup.trim()}` };
@@ -292,7 +395,11 @@ function makeCase(rng: Prng, n: number, p: Place): Case {
  * The live data as an operator would compare it: the database's bytes and every path, mode and
  * hash of the assets folder (a location beside them, in the same parent folder, is allowed).
  */
-const liveHash = (p: Place) => createHash('sha256').update(fileSha(path.join(p.live, 'shop.db'))).update(treeFingerprint(path.join(p.live, 'assets')).join('\n')).digest('hex');
+const liveHash = (p: Place) =>
+  createHash('sha256')
+    .update(fileSha(path.join(p.live, 'shop.db')))
+    .update(treeFingerprint(path.join(p.live, 'assets')).join('\n'))
+    .digest('hex');
 
 function bounded<T>(what: string, work: Promise<T>, ms = BOUND_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -406,7 +513,10 @@ describe('environment-file fuzz', () => {
       for (let c = queue.shift(); c; c = queue.shift()) {
         const file = path.join(p.dir, `case-${c.n}.json`);
         writeFileSync(file, c.bytes);
-        const child = spawn(process.execPath, [CLI, 'env', 'import', file, '--json'], { env: { ...process.env, LIFEBOAT_HOME: path.join(p.root, 'cli-homes', String(c.n)) }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [CLI, 'env', 'import', file, '--json'], {
+          env: { ...process.env, LIFEBOAT_HOME: path.join(p.root, 'cli-homes', String(c.n)) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         const label = `CLI case ${c.n} [${c.what.join('; ')}]`;
         try {
           const r = await bounded(label, outputOf(child), 180_000);

@@ -99,7 +99,13 @@ async function forgeSet(base: string, archive: string, entries: Indexed[], total
   const common = { source: 'assets', kind: 'files', encryption: 'none' } as const;
   const stored = async (f: string) => ({ size: (await fs.stat(path.join(setDir, f))).size, sha256: await sha256(path.join(setDir, f)) });
   const artifacts = [
-    { ...common, file: 'assets.tar.gz', ...(await stored('assets.tar.gz')), compression: 'gzip', details: { type: 'archive', fileCount: count('file'), totalBytes: bytes, dirCount: count('dir'), symlinkCount: count('symlink'), indexFile: 'assets.files.jsonl' } },
+    {
+      ...common,
+      file: 'assets.tar.gz',
+      ...(await stored('assets.tar.gz')),
+      compression: 'gzip',
+      details: { type: 'archive', fileCount: count('file'), totalBytes: bytes, dirCount: count('dir'), symlinkCount: count('symlink'), indexFile: 'assets.files.jsonl' },
+    },
     { ...common, file: 'assets.files.jsonl', ...(await stored('assets.files.jsonl')), compression: 'none', details: { type: 'file-index', entries: entries.length } },
   ];
   return { setDir, artifacts: artifacts.map((a) => Artifact.parse(a)) };
@@ -144,8 +150,19 @@ const CASES: Case[] = [
   {
     name: 'a/../../x',
     build: async ({ base, staged }) => {
-      await fs.writeFile(path.join(base, 'a.tar.gz'), handTar([{ name: 'a/', type: '5', mode: 0o755 }, { name: 'a/../../x', type: '0', data: 'pwned\n' }]));
-      return { archive: path.join(base, 'a.tar.gz'), entries: [{ path: 'a', type: 'dir' }, file('a/../../x')], names: 'a/../../x', mustNotExist: [path.resolve(staged, 'a/../../x'), path.resolve(staged, '../x')] };
+      await fs.writeFile(
+        path.join(base, 'a.tar.gz'),
+        handTar([
+          { name: 'a/', type: '5', mode: 0o755 },
+          { name: 'a/../../x', type: '0', data: 'pwned\n' },
+        ]),
+      );
+      return {
+        archive: path.join(base, 'a.tar.gz'),
+        entries: [{ path: 'a', type: 'dir' }, file('a/../../x')],
+        names: 'a/../../x',
+        mustNotExist: [path.resolve(staged, 'a/../../x'), path.resolve(staged, '../x')],
+      };
     },
   },
   {
@@ -161,7 +178,13 @@ const CASES: Case[] = [
   {
     name: 'a link out, then a file through it',
     build: async ({ base, outside }) => {
-      await fs.writeFile(path.join(base, 'a.tar.gz'), handTar([{ name: 'evil', type: '2', linkname: outside }, { name: 'evil/x', type: '0', data: 'pwned\n' }]));
+      await fs.writeFile(
+        path.join(base, 'a.tar.gz'),
+        handTar([
+          { name: 'evil', type: '2', linkname: outside },
+          { name: 'evil/x', type: '0', data: 'pwned\n' },
+        ]),
+      );
       return { archive: path.join(base, 'a.tar.gz'), entries: [{ path: 'evil', type: 'symlink', target: outside }, file('evil/x')], names: 'evil/x', mustNotExist: [path.join(outside, 'x')] };
     },
   },
@@ -222,15 +245,37 @@ describe('hostile archives', () => {
       const sentinel = await fs.stat(path.join(g.outside, 'sentinel.txt'));
 
       let err: { code?: string; message: string } | undefined;
-      await filesRestore.stage({ source: src, artifacts: set.artifacts, reader: artifactReader(folderArtifacts(set.setDir)), target: g.target, staged: g.staged, signal: new AbortController().signal, progress: meter() }).catch((e: unknown) => {
-        err = e as { code?: string; message: string };
-      });
+      await filesRestore
+        .stage({
+          source: src,
+          artifacts: set.artifacts,
+          reader: artifactReader(folderArtifacts(set.setDir)),
+          target: g.target,
+          staged: g.staged,
+          signal: new AbortController().signal,
+          progress: meter(),
+        })
+        .catch((e: unknown) => {
+          err = e as { code?: string; message: string };
+        });
       expect(err?.code, err?.message).toBe('UNSAFE_ARCHIVE');
       expect(err?.message).toContain(built.names);
       if (built.budget) expect(err?.message).toMatch(/extraction stopped/);
 
-      expect(await fs.lstat(g.staged).then(() => true, () => false)).toBe(false);
-      for (const p of built.mustNotExist) expect(await fs.lstat(p).then(() => true, () => false), p).toBe(false);
+      expect(
+        await fs.lstat(g.staged).then(
+          () => true,
+          () => false,
+        ),
+      ).toBe(false);
+      for (const p of built.mustNotExist)
+        expect(
+          await fs.lstat(p).then(
+            () => true,
+            () => false,
+          ),
+          p,
+        ).toBe(false);
       expect(await fs.readdir(g.outside)).toEqual(['sentinel.txt']);
       expect(await fs.readFile(path.join(g.outside, 'sentinel.txt'), 'utf8')).toBe('untouched\n');
       expect((await fs.stat(path.join(g.outside, 'sentinel.txt'))).mtimeMs).toBe(sentinel.mtimeMs);
@@ -238,12 +283,26 @@ describe('hostile archives', () => {
       expect((await fs.readdir(path.dirname(g.staged))).sort()).toEqual(['assets']);
 
       const scratch = await fs.mkdtemp(path.join(g.base, 'drill-'));
-      const checks = await filesPlugin.check({ source: 'assets', artifacts: set.artifacts, reader: artifactReader(folderArtifacts(set.setDir)), scratch, signal: new AbortController().signal, progress: meter() });
+      const checks = await filesPlugin.check({
+        source: 'assets',
+        artifacts: set.artifacts,
+        reader: artifactReader(folderArtifacts(set.setDir)),
+        scratch,
+        signal: new AbortController().signal,
+        progress: meter(),
+      });
       const extraction = checks.find((ch) => ch.name === 'extracts safely');
       expect(extraction?.status).toBe('FAIL');
       expect(extraction?.reason).toContain(built.names);
       expect(await fs.readdir(scratch)).toEqual([]);
-      for (const p of built.mustNotExist) expect(await fs.lstat(p).then(() => true, () => false), p).toBe(false);
+      for (const p of built.mustNotExist)
+        expect(
+          await fs.lstat(p).then(
+            () => true,
+            () => false,
+          ),
+          p,
+        ).toBe(false);
       expect(await fs.readdir(g.outside)).toEqual(['sentinel.txt']);
     });
   }

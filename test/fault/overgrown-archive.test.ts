@@ -137,7 +137,16 @@ describe('a damaged archive', () => {
     mkdirSync(dest);
     const progress = new ProgressMeter({ operation: 'drill', env: 't' }, { bytes: 0, files: 0 }, undefined);
     const bytes = readFileSync(archive);
-    const artifact = Artifact.parse({ source: 'assets', kind: 'files', file: path.basename(archive), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), compression: 'gzip', encryption: 'none', details });
+    const artifact = Artifact.parse({
+      source: 'assets',
+      kind: 'files',
+      file: path.basename(archive),
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      compression: 'gzip',
+      encryption: 'none',
+      details,
+    });
     return failure(extract(artifactReader(folderArtifacts(path.dirname(archive))), artifact, dest, details, { links: 'record', signal: new AbortController().signal, progress }));
   };
 

@@ -71,7 +71,10 @@ function leftovers(live: string): string[] {
 }
 
 function startRestore(home: string, id: string, stallAt: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, 'restore', '--env', 'prod', '--set', id], { env: { ...process.env, LIFEBOAT_HOME: home, LIFEBOAT_TEST_STALL: stallAt }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'restore', '--env', 'prod', '--set', id], {
+    env: { ...process.env, LIFEBOAT_HOME: home, LIFEBOAT_TEST_STALL: stallAt },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   return { child, stderr: () => err };
@@ -165,7 +168,10 @@ describe('a full disk', () => {
     writeFileSync(path.join(live, 'assets', 'big.bin'), randomBytes(3 << 20));
     const home = path.join(root, 'home');
     const env = demoEnvironment(root, { location });
-    env.sources = [{ kind: 'sqlite', name: 'db', path: path.join(live, 'shop.db') }, { kind: 'files', name: 'assets', path: path.join(live, 'assets'), include: ['**/*'], exclude: [] }];
+    env.sources = [
+      { kind: 'sqlite', name: 'db', path: path.join(live, 'shop.db') },
+      { kind: 'files', name: 'assets', path: path.join(live, 'assets'), include: ['**/*'], exclude: [] },
+    ];
     await inProcess(home, (e) => e.call('env.save', { environment: env }));
     const r = await runCli(['backup', '--env', 'prod', '--json'], home);
     expect(r.code).toBe(1);
@@ -180,10 +186,26 @@ describe('recovery of an interrupted restore', () => {
     const home = path.join(root, 'home');
     mkdirSync(path.join(home, 'restores'), { recursive: true });
     const gone = path.join(root, 'unmounted-disk', 'sets');
-    writeFileSync(path.join(home, 'restores', 'r1.json'), JSON.stringify({
-      id: 'r1', env: 'shop/prod', location: gone, setId: 'shop_prod_20261122_020000', pid: 1, createdAt: new Date().toISOString(), state: 'swapping',
-      sources: [{ source: 'db', target: path.join(root, 'live', 'shop.db'), staged: path.join(root, 'live', '.shop.db.staged'), moves: [{ from: path.join(root, 'live', '.shop.db.staged'), to: path.join(root, 'live', 'shop.db') }] }],
-    }));
+    writeFileSync(
+      path.join(home, 'restores', 'r1.json'),
+      JSON.stringify({
+        id: 'r1',
+        env: 'shop/prod',
+        location: gone,
+        setId: 'shop_prod_20261122_020000',
+        pid: 1,
+        createdAt: new Date().toISOString(),
+        state: 'swapping',
+        sources: [
+          {
+            source: 'db',
+            target: path.join(root, 'live', 'shop.db'),
+            staged: path.join(root, 'live', '.shop.db.staged'),
+            moves: [{ from: path.join(root, 'live', '.shop.db.staged'), to: path.join(root, 'live', 'shop.db') }],
+          },
+        ],
+      }),
+    );
     const r = await runCli(['env', 'list'], home);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`Note: An interrupted restore of shop_prod_20261122_020000 could not be rolled back yet: its backup location ${gone} cannot be opened`);

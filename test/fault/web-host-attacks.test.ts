@@ -93,13 +93,11 @@ const attacks: Attack[] = [
     request: (r, port, secret) => plain(r, [hostHeader(port), ['Origin', 'null'], jsonType, session(secret)]),
     expect: () => [403, 'FOREIGN_ORIGIN'],
   },
-  ...['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain'].map(
-    (type): Attack => ({
-      name: `a form post (${type})`,
-      request: (r, port, secret) => [head('POST', r.path, [hostHeader(port), ['Content-Type', type], session(secret), ['Content-Length', '2']]), '{}'],
-      expect: (r) => (isPost(r) ? [415, 'NOT_JSON'] : [405, 'BAD_REQUEST']),
-    }),
-  ),
+  ...['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain'].map((type): Attack => ({
+    name: `a form post (${type})`,
+    request: (r, port, secret) => [head('POST', r.path, [hostHeader(port), ['Content-Type', type], session(secret), ['Content-Length', '2']]), '{}'],
+    expect: (r) => (isPost(r) ? [415, 'NOT_JSON'] : [405, 'BAD_REQUEST']),
+  })),
   {
     name: 'no Host header',
     request: (r, _port, secret) => plain(r, [jsonType, session(secret)]),
@@ -136,25 +134,43 @@ function refusal(label: string, a: RawAnswer): ErrorShape {
   expect(parsed.success, `${label}: ${a.body}`).toBe(true);
   expect(parsed.data!.message.length, label).toBeGreaterThan(10);
   expect(parsed.data!.hint.length, label).toBeGreaterThan(10);
-  expect(Object.keys(a.headers).filter((h) => h.startsWith('access-control-')), label).toEqual([]);
+  expect(
+    Object.keys(a.headers).filter((h) => h.startsWith('access-control-')),
+    label,
+  ).toEqual([]);
   return parsed.data!;
 }
 
 /** A served host with a session, and a backup that waits for the test's word before it can finish. */
-async function prepared(): Promise<{ host: ServedHost; secret: string; root: string; call: (method: string, args: unknown, job?: string) => Promise<{ ok: boolean; result?: unknown; error?: ErrorShape }> }> {
+async function prepared(): Promise<{
+  host: ServedHost;
+  secret: string;
+  root: string;
+  call: (method: string, args: unknown, job?: string) => Promise<{ ok: boolean; result?: unknown; error?: ErrorShape }>;
+}> {
   const root = temp();
   const host = await serve({ args: ['--no-schedule'] });
   const res = await fetch(`${host.origin}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: host.token }) });
   const { secret } = (await res.json()) as { secret: string };
   const call = async (method: string, args: unknown, job?: string) => {
-    const r = await fetch(`${host.origin}/api/call/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Lifeboat-Session': secret, ...(job ? { 'X-Lifeboat-Job': job } : {}) }, body: JSON.stringify(args) });
+    const r = await fetch(`${host.origin}/api/call/${method}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Lifeboat-Session': secret, ...(job ? { 'X-Lifeboat-Job': job } : {}) },
+      body: JSON.stringify(args),
+    });
     return (await r.json()) as { ok: boolean; result?: unknown; error?: ErrorShape };
   };
   mkdirSync(path.join(root, 'live'));
   // The dump command says it started, then waits until the gate file exists: a backup that is
   // provably running for as long as the attack takes, whatever the machine's speed.
   const dump = ['sh', '-c', 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.05; done; echo "the gated output"', 'sh', path.join(root, 'started'), path.join(root, 'gate')];
-  const environment = { name: 'prod', app: 'gated', protection: 'normal', location: path.join(root, 'sets'), sources: [{ kind: 'command', name: 'dump', dump: { argv: dump }, restore: { argv: ['sh', '-c', 'cat > /dev/null'] } }] };
+  const environment = {
+    name: 'prod',
+    app: 'gated',
+    protection: 'normal',
+    location: path.join(root, 'sets'),
+    sources: [{ kind: 'command', name: 'dump', dump: { argv: dump }, restore: { argv: ['sh', '-c', 'cat > /dev/null'] } }],
+  };
   const saved = await call('env.save', { environment });
   expect(saved.ok, JSON.stringify(saved)).toBe(true);
   return { host, secret, root, call };
@@ -210,13 +226,33 @@ describe('web host attack table', () => {
 
     // Bad percent-encoding in the address, with a good session.
     for (const p of ['/api/call/%E0%A4%A', '/api/call/env.list%zz', '/api/%zz', '/%zz', '/assets/%E0%A4%A.js', '/api/events%']) {
-      const answer = await ask(p, p.startsWith('/api/') && !p.startsWith('/api/events') ? plain({ kind: 'call', path: p }, [hostHeader(host.port), jsonType, session(secret)]) : [head('GET', p, [hostHeader(host.port), session(secret)])]);
+      const answer = await ask(
+        p,
+        p.startsWith('/api/') && !p.startsWith('/api/events')
+          ? plain({ kind: 'call', path: p }, [hostHeader(host.port), jsonType, session(secret)])
+          : [head('GET', p, [hostHeader(host.port), session(secret)])],
+      );
       expect([p, answer.status]).toEqual([p, 400]);
       expect([p, refusal(p, answer).code]).toEqual([p, 'BAD_REQUEST']);
     }
 
     // Paths out of the built renderer: its neighbour out/cli.mjs, and the system's files.
-    for (const p of ['/../cli.mjs', '/assets/../../cli.mjs', '/%2e%2e/cli.mjs', '/..%2fcli.mjs', '/assets%2f..%2f..%2fcli.mjs', '/..\\cli.mjs', '/%2e%2e%5ccli.mjs', '//etc/passwd', '/%2fetc%2fpasswd', '/%00', '/index.html%00.js', '/.', '/assets/.', `http://127.0.0.1:${host.port}/../cli.mjs`]) {
+    for (const p of [
+      '/../cli.mjs',
+      '/assets/../../cli.mjs',
+      '/%2e%2e/cli.mjs',
+      '/..%2fcli.mjs',
+      '/assets%2f..%2f..%2fcli.mjs',
+      '/..\\cli.mjs',
+      '/%2e%2e%5ccli.mjs',
+      '//etc/passwd',
+      '/%2fetc%2fpasswd',
+      '/%00',
+      '/index.html%00.js',
+      '/.',
+      '/assets/.',
+      `http://127.0.0.1:${host.port}/../cli.mjs`,
+    ]) {
       const answer = await ask(p, [head('GET', p, [hostHeader(host.port)])]);
       expect([p, [400, 404].includes(answer.status)]).toEqual([p, true]);
       refusal(p, answer);
@@ -268,4 +304,3 @@ describe('web host attack table', () => {
     expect(host.logs()).not.toMatch(/TypeError|Uncaught|at .*\.js:\d+/);
   });
 });
-

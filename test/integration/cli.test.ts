@@ -51,7 +51,10 @@ describe('the CLI', () => {
       name: 'Prod!',
       app: 'lrl',
       protection: 'very',
-      sources: [{ kind: 'sqlite', name: 'db' }, { kind: 'tape', name: 'x', path: '/x' }],
+      sources: [
+        { kind: 'sqlite', name: 'db' },
+        { kind: 'tape', name: 'x', path: '/x' },
+      ],
       colour: 'red',
     });
     const r = await runCli(['env', 'import', file, '--json'], path.join(root, 'home'));

@@ -14,7 +14,12 @@ const engineAt = useEngines();
 const django = useDjango();
 
 /** The operator's own commands, as seed 000 runs them by hand: dumpdata to stdout, loaddata from stdin. */
-function environment(root: string, site: DjangoProject, dump: string[] = ['dumpdata', 'catalog', '--natural-foreign', '--natural-primary', '--indent', '2'], more: { drill?: Step; reset?: Step } = {}): EnvironmentInput {
+function environment(
+  root: string,
+  site: DjangoProject,
+  dump: string[] = ['dumpdata', 'catalog', '--natural-foreign', '--natural-primary', '--indent', '2'],
+  more: { drill?: Step; reset?: Step } = {},
+): EnvironmentInput {
   return {
     name: 'prod',
     app: 'iir',
@@ -41,7 +46,8 @@ const flush = (site: DjangoProject): Step => ({ argv: [PYTHON, 'manage.py', 'flu
 const WHOLE_DATABASE = ['dumpdata', '--natural-foreign', '--natural-primary', '-e', 'contenttypes', '-e', 'auth.Permission', '-e', 'sessions'];
 
 /** What an operator does between the backup and the restore: three words deleted, one changed, one added. */
-const CHANGE_SINCE = "from catalog.models import Word, Category; Word.objects.filter(pk=7).update(term='vandalised'); Word.objects.filter(pk__in=[1, 2, 3]).delete(); Word.objects.create(term='new since', category=Category.objects.get(name='Tools'))";
+const CHANGE_SINCE =
+  "from catalog.models import Word, Category; Word.objects.filter(pk=7).update(term='vandalised'); Word.objects.filter(pk__in=[1, 2, 3]).delete(); Word.objects.create(term='new since', category=Category.objects.get(name='Tools'))";
 
 // Each test runs manage.py up to a dozen times (a restore alone: drill, preview, safety dump, reset,
 // load, verifying dump); on a busy two-core machine that outlasts the default limit.
@@ -57,7 +63,19 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     const before = site.words();
 
     const manifest = JSON.parse(readFileSync(path.join(set.path, 'manifest.json'), 'utf8')) as Manifest;
-    expect(manifest.artifacts[0]).toMatchObject({ file: 'dictionary.out.gz', kind: 'command', compression: 'gzip', details: { type: 'command-output', format: 'django-fixture', models: [{ name: 'catalog.category', rows: 3 }, { name: 'catalog.word', rows: 60 }] } });
+    expect(manifest.artifacts[0]).toMatchObject({
+      file: 'dictionary.out.gz',
+      kind: 'command',
+      compression: 'gzip',
+      details: {
+        type: 'command-output',
+        format: 'django-fixture',
+        models: [
+          { name: 'catalog.category', rows: 3 },
+          { name: 'catalog.word', rows: 60 },
+        ],
+      },
+    });
     // The artifact is the command's output exactly: gunzip gives a fixture loaddata reads.
     const plain = path.join(root, 'dictionary.json');
     gunzipTo(path.join(set.path, 'dictionary.out.gz'), plain);
@@ -72,7 +90,13 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     expect(site.words()).not.toBe(before);
 
     const dry = jsonOf<RestorePreview>(await runCli(['restore', '--env', 'prod', '--set', set.id, '--dry-run', '--json'], home));
-    expect(dry.sources[0]).toMatchObject({ type: 'tables', tables: [{ name: 'catalog.category', now: 3, inSet: 3 }, { name: 'catalog.word', now: 58, inSet: 60 }] });
+    expect(dry.sources[0]).toMatchObject({
+      type: 'tables',
+      tables: [
+        { name: 'catalog.category', now: 3, inSet: 3 },
+        { name: 'catalog.word', now: 58, inSet: 60 },
+      ],
+    });
     expect(dry.preflight.find((c) => c.name === 'not in use')?.status).toBe('WARN');
     expect(dry.ready).toBe(true);
     // Without a reset command the preview says, before anything runs, that this restore merges and what undo cannot do.
@@ -91,7 +115,12 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     expect(result.undoLimits).toEqual([{ source: 'dictionary', reason: expect.stringContaining('does not remove the objects this restore added') }]);
     const safety = JSON.parse(readFileSync(path.join(result.safetySet!.path, 'manifest.json'), 'utf8')) as Manifest;
     expect(safety.label).toBe('pre-restore');
-    expect(safety.artifacts[0]!.details).toMatchObject({ models: [{ name: 'catalog.category', rows: 3 }, { name: 'catalog.word', rows: 58 }] });
+    expect(safety.artifacts[0]!.details).toMatchObject({
+      models: [
+        { name: 'catalog.category', rows: 3 },
+        { name: 'catalog.word', rows: 58 },
+      ],
+    });
   });
 
   it('a restore test writes the fixture into a folder and runs nothing', async () => {
@@ -100,7 +129,7 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     const engine = engineAt(path.join(root, 'home'));
     await engine.call('env.save', { environment: environment(root, site) });
     const backup = await engine.call('backup.run', { env: 'prod' });
-    site.manage(['shell', '-c', "from catalog.models import Word; Word.objects.all().delete()"]);
+    site.manage(['shell', '-c', 'from catalog.models import Word; Word.objects.all().delete()']);
     const to = path.join(root, 'restored');
     const result = await engine.call('restore.run', { env: 'prod', set: backup.id, to });
     expect(result.targets[0]!.path).toBe(path.join(to, 'dictionary', 'dictionary.json'));
@@ -147,7 +176,14 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     const file = path.join(root, 'live', 'notes.txt');
     writeFileSync(file, 'data\n');
     const engine = engineAt(path.join(root, 'home'));
-    await engine.call('env.save', { environment: { name: 'prod', app: 'notes', location: path.join(root, 'sets'), sources: [{ kind: 'command', name: 'notes', dump: { argv: ['cat', file] }, restore: { argv: ['lifeboat-no-such-loader', file] } }] } });
+    await engine.call('env.save', {
+      environment: {
+        name: 'prod',
+        app: 'notes',
+        location: path.join(root, 'sets'),
+        sources: [{ kind: 'command', name: 'notes', dump: { argv: ['cat', file] }, restore: { argv: ['lifeboat-no-such-loader', file] } }],
+      },
+    });
     const backup = await engine.call('backup.run', { env: 'prod' });
     const preview = await engine.call('restore.preview', { env: 'prod', set: backup.id });
     expect(preview.preflight.find((c) => c.name === 'restore programs ready')).toMatchObject({ status: 'FAIL', reason: expect.stringContaining('lifeboat-no-such-loader') });
@@ -164,7 +200,9 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     // The operator's restore writes everything it reads, then refuses what it wrote: a command that stops half-way.
     const restore = ['sh', '-c', 'tee "$0" >/dev/null; if grep -q BAD "$0"; then echo "refusing BAD data" >&2; exit 3; fi', file];
     const engine = engineAt(path.join(root, 'home'));
-    await engine.call('env.save', { environment: { name: 'prod', app: 'notes', location: path.join(root, 'sets'), sources: [{ kind: 'command', name: 'notes', dump: { argv: ['cat', file] }, restore: { argv: restore } }] } });
+    await engine.call('env.save', {
+      environment: { name: 'prod', app: 'notes', location: path.join(root, 'sets'), sources: [{ kind: 'command', name: 'notes', dump: { argv: ['cat', file] }, restore: { argv: restore } }] },
+    });
     const backup = await engine.call('backup.run', { env: 'prod' });
     writeFileSync(file, 'good line written later\n');
     const err = await failure(engine.call('restore.run', { env: 'prod', set: backup.id }));
@@ -192,7 +230,9 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     // The recovery card gives the same check to run by hand, in a copy of the set.
     const copy = path.join(root, 'by-hand');
     cpSync(sound.path, copy, { recursive: true });
-    const card = readFileSync(path.join(copy, 'RESTORE.txt'), 'utf8').split('\n').map((l) => l.trim());
+    const card = readFileSync(path.join(copy, 'RESTORE.txt'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     const byHand = card.filter((l) => l.startsWith('gunzip -c dictionary.out.gz') || l.startsWith('mkdir dictionary-drill'));
     expect(byHand).toHaveLength(2);
     expect(execSync(byHand.join(' && '), { cwd: copy, shell: '/bin/bash', encoding: 'utf8' })).toContain('Installed 63 object(s)');
@@ -200,7 +240,8 @@ describe('command source with Django fixtures', { timeout: 480_000 }, () => {
     expect(site.words()).toBe('');
 
     // A fixture that parses and counts, but whose word points at a category that exists nowhere.
-    const broken = "import json; print(json.dumps([{'model': 'catalog.category', 'fields': {'name': 'Animals'}}, {'model': 'catalog.word', 'pk': 1, 'fields': {'term': 'stone', 'category': ['Minerals'], 'note': ''}}]))";
+    const broken =
+      "import json; print(json.dumps([{'model': 'catalog.category', 'fields': {'name': 'Animals'}}, {'model': 'catalog.word', 'pk': 1, 'fields': {'term': 'stone', 'category': ['Minerals'], 'note': ''}}]))";
     const env = environment(root, site, undefined, { drill });
     const source = env.sources[0] as Extract<(typeof env.sources)[number], { kind: 'command' }>;
     await engine.call('env.save', { environment: { ...env, name: 'broken', sources: [{ ...source, dump: { argv: [PYTHON, '-c', broken], cwd: site.dir } }] } });

@@ -11,8 +11,18 @@ describe("the desktop app's CommonJS bundle", () => {
   it('opens the engine: nothing in it needs import.meta, which that bundle does not have', async () => {
     const dir = temp();
     // The engine bundled as `npm run build:app` bundles main.ts (CommonJS), without Electron itself.
-    const entry = "const { Engine } = require('./electron/engine/engine.ts'); const e = new Engine(process.argv[2], 'app'); process.stdout.write(JSON.stringify({ runDue: e.runDueCommand })); e.close();";
-    const bundled = await build({ stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', target: 'node22', external: ['electron', 'better-sqlite3'], write: false, logLevel: 'silent' });
+    const entry =
+      "const { Engine } = require('./electron/engine/engine.ts'); const e = new Engine(process.argv[2], 'app'); process.stdout.write(JSON.stringify({ runDue: e.runDueCommand })); e.close();";
+    const bundled = await build({
+      stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node22',
+      external: ['electron', 'better-sqlite3'],
+      write: false,
+      logLevel: 'silent',
+    });
     expect(bundled.warnings.map((w) => `${w.id}: ${w.location?.file}:${w.location?.line}`)).toEqual([]);
     const file = path.join(dir, 'engine.cjs');
     writeFileSync(file, bundled.outputFiles[0]!.text);

@@ -30,7 +30,10 @@ const readManifestJson = (setDir: string) => JSON.parse(readFileSync(path.join(s
 /** Rewrites the lines of the assets index with `edit`, then re-seals its checksum everywhere, as if the index had been written that way. */
 function editIndex(setDir: string, edit: (entry: Record<string, unknown>) => void): void {
   const file = path.join(setDir, 'assets.files.jsonl');
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   for (const entry of lines.slice(1)) edit(entry);
   writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
   resealArtifact(setDir, 'assets.files.jsonl');
@@ -246,7 +249,7 @@ describe('drill', () => {
     expect(report.checks.find((c) => c.status === 'FAIL')!.reason).toMatch(/notes\.txt \(modified/);
   });
 
-  it('fails naming the path when the mode, owner or a folder\'s time in the index differs from the archive', async () => {
+  it("fails naming the path when the mode, owner or a folder's time in the index differs from the archive", async () => {
     editIndex(setDir, (e) => {
       if (e.path === 'docs/readme.md') e.mode = 0o4755;
       if (e.path === 'images/logo.png') e.uid = 4242;

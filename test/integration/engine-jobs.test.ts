@@ -18,12 +18,16 @@ describe('jobs: any door can name a call and cancel it', () => {
     engine.onChange((env) => changes.push(env));
 
     let asked: Promise<{ cancelled: boolean }> | undefined;
-    const run = engine.call('backup.run', { env: 'prod' }, {
-      job: 'b1',
-      onProgress: () => {
-        asked ??= engine.call('job.cancel', { job: 'b1' });
+    const run = engine.call(
+      'backup.run',
+      { env: 'prod' },
+      {
+        job: 'b1',
+        onProgress: () => {
+          asked ??= engine.call('job.cancel', { job: 'b1' });
+        },
       },
-    });
+    );
     const err = await failure(run);
     expect(err.code).toBe('CANCELLED');
     expect(await asked).toEqual({ cancelled: true });

@@ -8,7 +8,7 @@ import { failure, sqlite3, useTempDirs } from '../support/tools.js';
 const temp = useTempDirs();
 const engineAt = useEngines();
 
-describe('the environment editor\'s check', () => {
+describe("the environment editor's check", () => {
   it('reports every problem of a bad environment at once, with what is on disk', async () => {
     const root = temp();
     mkdirSync(path.join(root, 'live', 'assets'), { recursive: true });
@@ -75,7 +75,7 @@ describe('the environment editor\'s check', () => {
 });
 
 describe('the demo environment', () => {
-  it('is created in the data folder, backs up and drills, and asking again keeps the operator\'s changes', async () => {
+  it("is created in the data folder, backs up and drills, and asking again keeps the operator's changes", async () => {
     const root = temp();
     const home = path.join(root, 'home');
     const engine = engineAt(home);

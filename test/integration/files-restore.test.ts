@@ -31,10 +31,20 @@ async function capture(base: string, src: FilesSource) {
 }
 
 /** The restore context for `target`, from a captured set. */
-const ctxOf = (src: FilesSource, set: { setDir: string; artifacts: Artifact[] }, target: string, progress = meter(), sig = signal()) => ({ source: src, artifacts: set.artifacts, reader: artifactReader(folderArtifacts(set.setDir)), target, signal: sig, progress });
+const ctxOf = (src: FilesSource, set: { setDir: string; artifacts: Artifact[] }, target: string, progress = meter(), sig = signal()) => ({
+  source: src,
+  artifacts: set.artifacts,
+  reader: artifactReader(folderArtifacts(set.setDir)),
+  target,
+  signal: sig,
+  progress,
+});
 
-
-const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
 const failed = (checks: DrillCheck[]) => checks.filter((c) => c.status !== 'PASS');
 
 /** Paths (folders with a trailing '/') → [mode, mtime in ms], with links' targets and files' hashes. */
@@ -113,14 +123,35 @@ describe('files restore: preview', () => {
       ownership: {
         count: 1,
         notKept: 0,
-        samples: [{ path: path.join(root, 'b.txt'), now: { ...rootOwner, mode: 0o600 }, inSet: { ...rootOwner, mode: 0o644 }, after: { ...rootOwner, mode: 0o600 }, ownerKept: true, why: 'the live owner and mode are kept, not the ones the set records' }],
+        samples: [
+          {
+            path: path.join(root, 'b.txt'),
+            now: { ...rootOwner, mode: 0o600 },
+            inSet: { ...rootOwner, mode: 0o644 },
+            after: { ...rootOwner, mode: 0o600 },
+            ownerKept: true,
+            why: 'the live owner and mode are kept, not the ones the set records',
+          },
+        ],
       },
     });
 
     const missing = SourcePreview.parse(await filesRestore.preview(ctxOf(src, set, path.join(base, 'nowhere'))));
     const totalBytes = set.artifacts[0]?.details.type === 'archive' ? set.artifacts[0].details.totalBytes : -1;
     expect(missing).toMatchObject({ targetExists: false, added: { count: 11, bytes: totalBytes }, removed: { count: 0, bytes: 0 }, changed: { count: 0, bytes: 0 }, unchanged: 0, kept: 0 });
-    expect(missing.type === 'files' && missing.samples.added.map((s) => s.path)).toEqual(['a.txt', 'b.txt', 'blob.bin', 'docs', 'docs/nested', 'docs/nested/deeper', 'docs/nested/deeper/note.md', 'docs/readme.txt', 'empty', 'link-inside', 'link-outside']);
+    expect(missing.type === 'files' && missing.samples.added.map((s) => s.path)).toEqual([
+      'a.txt',
+      'b.txt',
+      'blob.bin',
+      'docs',
+      'docs/nested',
+      'docs/nested/deeper',
+      'docs/nested/deeper/note.md',
+      'docs/readme.txt',
+      'empty',
+      'link-inside',
+      'link-outside',
+    ]);
   });
 });
 
@@ -141,7 +172,14 @@ describe('files restore: stage and verify', () => {
     const progress = meter();
     const checks = (await filesRestore.stage({ ...ctxOf(src, set, root, progress), staged })).checks.map((c) => DrillCheck.parse(c));
     expect(failed(checks)).toEqual([]);
-    expect(checks.map((c) => c.name)).toEqual(['extracts safely', 'entries match the index', "every file's SHA-256 matches the index", 'links as recorded', 'live entries the globs do not take kept', 'owners, modes and times applied']);
+    expect(checks.map((c) => c.name)).toEqual([
+      'extracts safely',
+      'entries match the index',
+      "every file's SHA-256 matches the index",
+      'links as recorded',
+      'live entries the globs do not take kept',
+      'owners, modes and times applied',
+    ]);
     expect(checks[4]?.reason).toContain('1 file (1 hard-linked, 0 copied), 0 folders and 0 links');
     expect(progress.filesDone).toBe(5);
 
@@ -252,7 +290,7 @@ describe('files restore: stage and verify', () => {
     expect(await exists(staged)).toBe(false);
 
     await fs.mkdir(staged);
-    await fs.writeFile(path.join(staged, 'mine.txt'), 'not the restore\'s\n');
+    await fs.writeFile(path.join(staged, 'mine.txt'), "not the restore's\n");
     await failure(filesRestore.stage({ ...ctxOf(src, set, root), staged }));
     expect(await fs.readdir(staged)).toEqual(['mine.txt']);
   });
@@ -267,7 +305,9 @@ describe('files restore: in use', () => {
     const src = source(root);
     expect(InUse.parse(await filesRestore.inUse(src, path.join(base, 'nowhere')))).toEqual({ status: 'free', how: 'there is no folder at the target yet' });
 
-    const child = spawn(process.execPath, ['-e', 'require("fs").openSync(process.argv[1], "r"); console.log("open"); setInterval(() => {}, 1000)', path.join(root, 'sub/held.txt')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', 'require("fs").openSync(process.argv[1], "r"); console.log("open"); setInterval(() => {}, 1000)', path.join(root, 'sub/held.txt')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       await once(child.stdout, 'data');
       const busy = InUse.parse(await filesRestore.inUse(src, root));

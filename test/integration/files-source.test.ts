@@ -54,8 +54,9 @@ async function drill(setDir: string, recorded: Artifact[], scratch: string): Pro
 }
 
 const tarList = (archive: string) =>
-  execFileSync('tar', ['--quoting-style=literal', '-tzf', archive], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } }).split('\n').filter(Boolean);
-
+  execFileSync('tar', ['--quoting-style=literal', '-tzf', archive], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } })
+    .split('\n')
+    .filter(Boolean);
 
 const UNICODE = 'café menu — ünïcode ☃.txt';
 const MTIME = new Date('2023-11-14T22:13:20.123Z');
@@ -78,7 +79,21 @@ async function fixture(base: string): Promise<string> {
   return root;
 }
 
-const EXPECTED = ['.env', 'Re:notes.txt', 'back\\slash.txt', 'blob.bin', UNICODE, 'docs/', 'docs/nested/', 'docs/nested/deeper/', 'docs/nested/deeper/note.md', 'docs/readme.txt', 'empty/', 'link-inside', 'link-outside'];
+const EXPECTED = [
+  '.env',
+  'Re:notes.txt',
+  'back\\slash.txt',
+  'blob.bin',
+  UNICODE,
+  'docs/',
+  'docs/nested/',
+  'docs/nested/deeper/',
+  'docs/nested/deeper/note.md',
+  'docs/readme.txt',
+  'empty/',
+  'link-inside',
+  'link-outside',
+];
 const FILES = ['.env', 'Re:notes.txt', 'back\\slash.txt', 'blob.bin', UNICODE, 'docs/nested/deeper/note.md', 'docs/readme.txt'];
 
 describe('files source: capture', () => {
@@ -110,7 +125,10 @@ describe('files source: capture', () => {
     expect(readme.mode & 0o777).toBe(0o640);
     expect(Math.round(readme.mtimeMs)).toBe(MTIME.getTime());
 
-    const lines = (await fs.readFile(path.join(dir, 'assets.files.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await fs.readFile(path.join(dir, 'assets.files.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toEqual({ format: 1, source: 'assets', root, mode: 0o2775, uid: 0, gid: 0, user: 'root', group: 'root' });
     expect(lines.slice(1).map((e) => (e.type === 'dir' ? `${String(e.path)}/` : e.path))).toEqual(EXPECTED);
     expect(index?.details).toEqual({ type: 'file-index', entries: EXPECTED.length });
@@ -120,7 +138,16 @@ describe('files source: capture', () => {
       if (e.type === 'file') expect(e.sha256, String(e.path)).toBe(await sha256(path.join(root, String(e.path))));
     }
     expect(lines.find((e) => e.path === 'link-outside')).toMatchObject({ type: 'symlink', target: '/etc/hostname' });
-    expect(lines.find((e) => e.path === 'docs/readme.txt')).toEqual({ path: 'docs/readme.txt', type: 'file', size: 16, mtime: MTIME.getTime(), mode: 0o640, uid: 1234, gid: 1234, sha256: await sha256(path.join(root, 'docs/readme.txt')) });
+    expect(lines.find((e) => e.path === 'docs/readme.txt')).toEqual({
+      path: 'docs/readme.txt',
+      type: 'file',
+      size: 16,
+      mtime: MTIME.getTime(),
+      mode: 0o640,
+      uid: 1234,
+      gid: 1234,
+      sha256: await sha256(path.join(root, 'docs/readme.txt')),
+    });
     expect(lines.find((e) => e.path === 'docs')).toMatchObject({ uid: 0, gid: 0, user: 'root', group: 'root' });
   });
 
@@ -154,7 +181,9 @@ describe('files source: capture', () => {
     const fh = await fs.open(path.join(root, 'growing.log'), 'w');
     for (let i = 0; i < 50; i++) await fh.write(chunk);
     await fh.close();
-    const grower = spawn(process.execPath, ['-e', 'const fs=require("fs");const b=Buffer.alloc(65536,7);setInterval(()=>fs.appendFileSync(process.argv[1],b),5)', path.join(root, 'growing.log')], { stdio: 'ignore' });
+    const grower = spawn(process.execPath, ['-e', 'const fs=require("fs");const b=Buffer.alloc(65536,7);setInterval(()=>fs.appendFileSync(process.argv[1],b),5)', path.join(root, 'growing.log')], {
+      stdio: 'ignore',
+    });
     try {
       while ((await fs.stat(path.join(root, 'growing.log'))).size <= 50 << 20) await new Promise((r) => setTimeout(r, 10));
       const dir = await fs.mkdtemp(path.join(base, 'set-'));
@@ -214,7 +243,15 @@ describe('files source: drill check', () => {
     const { dir, artifacts, scratch } = await goodSet();
     const checks = await drill(dir, artifacts, scratch);
     expect(failed(checks)).toEqual([]);
-    expect(checks.map((c) => c.name)).toEqual(['index parses', 'extracts safely', 'file count and bytes as recorded', 'entries match the index', "every file's SHA-256 matches the index", 'links as recorded', 'times, modes and owners match the index']);
+    expect(checks.map((c) => c.name)).toEqual([
+      'index parses',
+      'extracts safely',
+      'file count and bytes as recorded',
+      'entries match the index',
+      "every file's SHA-256 matches the index",
+      'links as recorded',
+      'times, modes and owners match the index',
+    ]);
     expect(await fs.readdir(scratch)).toEqual([]);
   });
 
@@ -323,7 +360,9 @@ describe('files source: inspect', () => {
     } else {
       const probe = path.join(base, 'probe.mts'); // .mts: the temp folder has no package.json saying "module"
       const plugin = path.resolve('electron/engine/sources/files/files.ts');
-      await fs.writeFile(probe, `import { filesPlugin } from ${JSON.stringify(plugin)};
+      await fs.writeFile(
+        probe,
+        `import { filesPlugin } from ${JSON.stringify(plugin)};
 const source = { kind: 'files' as const, name: 'assets', path: process.argv[2] ?? '', include: ['**/*'], exclude: [] };
 try {
   console.log(JSON.stringify({ ok: await filesPlugin.inspect(source, new AbortController().signal) }));
@@ -331,10 +370,14 @@ try {
   const e = err as { code?: string; message: string };
   console.log(JSON.stringify({ code: e.code, message: e.message }));
 }
-`);
+`,
+      );
       await fs.chmod(probe, 0o644);
       const node = [process.execPath, path.resolve('bin/run-ts.js'), probe, root];
-      const runners: [string, string[]][] = [['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...node]], ['runuser', ['-u', 'nobody', '--', ...node]]];
+      const runners: [string, string[]][] = [
+        ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...node]],
+        ['runuser', ['-u', 'nobody', '--', ...node]],
+      ];
       let out: string | undefined;
       for (const [cmd, args] of runners) {
         try {

@@ -65,7 +65,7 @@ describe('a backup location that cannot hold backups is refused before anything 
     expect(readdirSync(path.join(root, 'sets'))).toEqual([]);
   });
 
-  it('env.save refuses them too, naming the field, with the location\'s own hint', async () => {
+  it("env.save refuses them too, naming the field, with the location's own hint", async () => {
     const { root, engine } = setup();
     const err = await failure(engine.call('env.save', { environment: demoEnvironment(root, { location: '/proc/lifeboat' }) }));
     expect(err.code).toBe('BAD_ENVIRONMENT');

@@ -56,7 +56,10 @@ function environment(root: string, pg: TestServer, db: string, extra: Record<str
 
 /** Changes the live data the way a bad day would. */
 function damage(pg: TestServer, db: string): void {
-  pg.sql(db, `UPDATE accounts SET name = 'hijacked' WHERE id = 3; DELETE FROM entries WHERE id <= 25; INSERT INTO accounts (name) VALUES ('mallory'); CREATE TABLE junk (x int); INSERT INTO junk VALUES (1), (2);`);
+  pg.sql(
+    db,
+    `UPDATE accounts SET name = 'hijacked' WHERE id = 3; DELETE FROM entries WHERE id <= 25; INSERT INTO accounts (name) VALUES ('mallory'); CREATE TABLE junk (x int); INSERT INTO junk VALUES (1), (2);`,
+  );
 }
 
 async function ledgerSet(extra: Record<string, unknown> = {}) {
@@ -138,7 +141,7 @@ describe('postgres source', () => {
     expect(result.safetySet).not.toBeNull();
     const back = await runCli(['restore', '--env', 'prod', '--set', result.safetySet!.id, '--confirm', 'prod'], home, env);
     expect(back.code, back.stderr).toBe(0);
-    expect(pg.sql(db, "SELECT name FROM accounts WHERE id = 3")).toBe('hijacked');
+    expect(pg.sql(db, 'SELECT name FROM accounts WHERE id = 3')).toBe('hijacked');
     expect(pg.sql(db, 'SELECT count(*) FROM entries')).toBe('375');
   });
 
@@ -275,7 +278,10 @@ describe('postgres source', () => {
 
   it('refuses to restore while another session is connected, naming it', async () => {
     const { pg, db, engine, backup } = await ledgerSet();
-    const holder = spawn('psql', ['-X', '-h', pg.socketDir, '-U', PG_USER, '-d', db, '-c', 'SELECT pg_sleep(120)'], { env: { ...process.env, PGPASSWORD: PG_PASSWORD, PGAPPNAME: 'ledger-app' }, stdio: 'ignore' });
+    const holder = spawn('psql', ['-X', '-h', pg.socketDir, '-U', PG_USER, '-d', db, '-c', 'SELECT pg_sleep(120)'], {
+      env: { ...process.env, PGPASSWORD: PG_PASSWORD, PGAPPNAME: 'ledger-app' },
+      stdio: 'ignore',
+    });
     children.push(holder);
     for (let i = 0; i < 100 && pg.sql('postgres', `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ledger-app'`) === '0'; i++) await new Promise((r) => setTimeout(r, 100));
     const preview = await engine.call('restore.preview', { env: 'prod', set: backup.id });

@@ -30,7 +30,10 @@ describe('saving a protected environment in a way that weakens it needs the type
       [{ location: path.join(root, 'other-sets') }, /location from .*sets to .*other-sets/],
       [{ sources: [demoEnvironment(root).sources[0]!] }, /removes the source "assets"/],
       // Same name, another folder: a restore would write the set's files somewhere else.
-      [{ sources: [demoEnvironment(root).sources[0]!, { ...demoEnvironment(root).sources[1]!, path: path.join(root, 'elsewhere') } as EnvironmentInput['sources'][number]] }, /changes where source "assets" restores to \(files .*live\/assets → files .*elsewhere\)/],
+      [
+        { sources: [demoEnvironment(root).sources[0]!, { ...demoEnvironment(root).sources[1]!, path: path.join(root, 'elsewhere') } as EnvironmentInput['sources'][number]] },
+        /changes where source "assets" restores to \(files .*live\/assets → files .*elsewhere\)/,
+      ],
     ];
     for (const [extra, what] of changes) {
       for (const confirm of [undefined, 'wrong', 'shop']) {
@@ -77,7 +80,10 @@ describe('where an environment name is not unique, the typed confirmation is the
     await engine.call('env.save', { environment: demoEnvironment(root, { retention: { keepLast: 5 } }) });
     await engine.call('env.save', { environment: demoEnvironment(root, { app: 'iir', location: path.join(root, 'iir-sets') }) });
     const list = await engine.call('env.list', {});
-    expect(list.map((e) => [e.key, e.confirmAs])).toEqual([['iir/prod', 'iir/prod'], ['shop/prod', 'shop/prod']]);
+    expect(list.map((e) => [e.key, e.confirmAs])).toEqual([
+      ['iir/prod', 'iir/prod'],
+      ['shop/prod', 'shop/prod'],
+    ]);
 
     const restore = await failure(engine.call('restore.run', { env: 'shop/prod', set: set.id, confirm: 'prod' }));
     expect(restore.code).toBe('CONFIRMATION_REQUIRED');

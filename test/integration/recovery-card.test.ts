@@ -11,7 +11,13 @@ const engineAt = useEngines();
 
 describe('RESTORE.txt, the recovery card', () => {
   it('every command it gives runs with plain tools and prints what it says it will', async () => {
-    for (const [bin, pkg] of [['sqlite3', 'sqlite3'], ['tar', 'tar'], ['gunzip', 'gzip'], ['sha256sum', 'coreutils']]) requireBinary(bin!, pkg!);
+    for (const [bin, pkg] of [
+      ['sqlite3', 'sqlite3'],
+      ['tar', 'tar'],
+      ['gunzip', 'gzip'],
+      ['sha256sum', 'coreutils'],
+    ])
+      requireBinary(bin!, pkg!);
     const root = tempDir();
     mkdirSync(path.join(root, 'live', 'assets'), { recursive: true });
     makeAppDb(path.join(root, 'live', 'shop.db'), { rows: 123, wal: true });

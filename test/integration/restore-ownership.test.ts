@@ -72,11 +72,14 @@ describe('restore: owners and modes (root)', () => {
     expect(write.code, write.stderr).toBe(0);
 
     const kept = checkNamed(result.verification, 'owners and modes kept');
-    expect(kept.map((c) => [c.target, c.status])).toEqual([[db, 'PASS'], [assets, 'PASS']]);
+    expect(kept.map((c) => [c.target, c.status])).toEqual([
+      [db, 'PASS'],
+      [assets, 'PASS'],
+    ]);
     expect(result.verification.filter((c) => c.status !== 'PASS')).toEqual([]);
   });
 
-  it('restores an older set without recorded owners: live paths keep theirs, new paths get the target folder\'s owner', async () => {
+  it("restores an older set without recorded owners: live paths keep theirs, new paths get the target folder's owner", async () => {
     const { home, db, assets, set } = await setup();
     stripOwners(set.path);
     rmSync(path.join(assets, 'notes.txt'));
@@ -181,7 +184,10 @@ describe('restore: owners and modes (not root)', () => {
     expect(owner(path.join(assets, 'notes.txt'))).toBe(`${NOBODY}:${APP} 664`);
     expect(owner(path.join(assets, 'docs'))).toBe(`${NOBODY}:${APP} 775`);
     const notSet = checkNamed(result.verification, 'owners and modes kept');
-    expect(notSet.map((c) => [c.target, c.status])).toEqual([[db, 'WARN'], [assets, 'WARN']]);
+    expect(notSet.map((c) => [c.target, c.status])).toEqual([
+      [db, 'WARN'],
+      [assets, 'WARN'],
+    ]);
     expect(notSet[0]?.reason).toContain(db);
     expect(notSet[1]?.reason).toContain(path.join(assets, 'notes.txt'));
     expect(notSet[1]?.reason).toContain(path.join(assets, 'docs'));
@@ -208,12 +214,15 @@ function stripOwners(setDir: string): void {
   for (const a of manifest.artifacts) delete a.details.file;
   writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
   const index = path.join(setDir, 'assets.files.jsonl');
-  const lines = readFileSync(index, 'utf8').trimEnd().split('\n').map((l) => {
-    const { uid: _u, gid: _g, user: _n, group: _r, ...rest } = JSON.parse(l) as Record<string, unknown>;
-    const header = 'format' in rest;
-    if (header) delete rest.mode;
-    return JSON.stringify(rest);
-  });
+  const lines = readFileSync(index, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => {
+      const { uid: _u, gid: _g, user: _n, group: _r, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      const header = 'format' in rest;
+      if (header) delete rest.mode;
+      return JSON.stringify(rest);
+    });
   writeFileSync(index, `${lines.join('\n')}\n`);
   resealArtifact(setDir, 'assets.files.jsonl');
 }

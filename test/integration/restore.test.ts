@@ -199,13 +199,17 @@ describe('cancelling a restore', () => {
     try {
       const controller = new AbortController();
       const phases: string[] = [];
-      const run = engine.call('restore.run', { env: 'prod', set: set.id }, {
-        signal: controller.signal,
-        onProgress: (p) => {
-          phases.push(p.phase);
-          if (p.phase === 'stage') controller.abort();
+      const run = engine.call(
+        'restore.run',
+        { env: 'prod', set: set.id },
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            phases.push(p.phase);
+            if (p.phase === 'stage') controller.abort();
+          },
         },
-      });
+      );
       await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
       expect(phases).toContain('safety backup');
       expect(state(db, assets)).toEqual(before);

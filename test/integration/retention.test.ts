@@ -17,13 +17,18 @@ const DAY = 86_400_000;
 
 /** Set folders in the location (what an operator sees with `ls`). */
 function setFolders(location: string): string[] {
-  return readdirSync(location).filter((n) => /^shop_prod_\d/.test(n)).sort();
+  return readdirSync(location)
+    .filter((n) => /^shop_prod_\d/.test(n))
+    .sort();
 }
 
 /** The bytes of the regular files in a folder, as `find -type f -printf %s` counts them (what deleting it frees). */
 function bytesOnDisk(dir: string): number {
   const find = requireBinary('find', 'findutils');
-  return execFileSync(find, [dir, '-type', 'f', '-printf', '%s\\n'], { encoding: 'utf8' }).split('\n').filter(Boolean).reduce((n, l) => n + Number(l), 0);
+  return execFileSync(find, [dir, '-type', 'f', '-printf', '%s\\n'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .reduce((n, l) => n + Number(l), 0);
 }
 
 /** The byte count in a prune's summary: `(79.3 KB)`. */
@@ -55,13 +60,18 @@ describe('prune', () => {
 
     const dry = PruneResult.parse(await engine.call('sets.prune', { env: 'prod', dryRun: true }));
     expect(setFolders(location)).toEqual(before); // a dry run deletes nothing
-    const planned = dry.decisions.filter((d) => d.action === 'prune').map((d) => d.id).sort();
+    const planned = dry.decisions
+      .filter((d) => d.action === 'prune')
+      .map((d) => d.id)
+      .sort();
     expect(planned.length).toBeGreaterThan(10);
     expect(dry.summary).toMatch(/^A prune would delete \d+ of 21 sets .* nothing was deleted\.$/);
     const byId = new Map(dry.decisions.map((d) => [d.id, d]));
     expect(byId.get(real.id)!.reasons.map((r) => r.rule)).toEqual(['newest', 'last', 'weekly']);
     expect(byId.get(ids[0]!)!.reasons[0]!.rule).toBe('safety'); // yesterday's pre-restore set: kept 7 days
-    expect(byId.get(ids[19]!)!.reasons[0]!.text).toMatch(/^(kept by no rule \(the last 3, weekly 4\)|older than the maximum age of 10 days, though it is the newest of week \d{4}-W\d\d \(weekly: \d of 4\))$/);
+    expect(byId.get(ids[19]!)!.reasons[0]!.text).toMatch(
+      /^(kept by no rule \(the last 3, weekly 4\)|older than the maximum age of 10 days, though it is the newest of week \d{4}-W\d\d \(weekly: \d of 4\))$/,
+    );
     expect(dry.decisions.filter((d) => /^older than the maximum age of 10 days, though it is the newest of week/.test(d.reasons[0]!.text))).not.toEqual([]);
 
     const real1 = PruneResult.parse(await engine.call('sets.prune', { env: 'prod', dryRun: false }));
@@ -103,15 +113,27 @@ describe('prune', () => {
     const { home, location } = await history({ retention: { keepLast: 5 } });
     const dry = await runCli(['prune', '--env', 'prod', '--dry-run', '--json'], home);
     expect(dry.code, dry.stderr).toBe(0);
-    const planned = jsonOf<PruneResult>(dry).decisions.filter((d) => d.action === 'prune').map((d) => d.id);
+    const planned = jsonOf<PruneResult>(dry)
+      .decisions.filter((d) => d.action === 'prune')
+      .map((d) => d.id);
     const human = await runCli(['prune', '--env', 'prod', '--dry-run'], home);
     for (const id of planned) expect(human.stdout).toMatch(new RegExp(`^PRUNE  ${id} .* kept by no rule \\(the last 5\\)$`, 'm'));
     const done = await runCli(['prune', '--env', 'prod', '--json'], home);
     expect(done.code, done.stderr).toBe(0);
-    expect(jsonOf<PruneResult>(done).deleted.map((d) => d.id).sort()).toEqual([...planned].sort());
+    expect(
+      jsonOf<PruneResult>(done)
+        .deleted.map((d) => d.id)
+        .sort(),
+    ).toEqual([...planned].sort());
     // The bytes too: each set's, and the total the two summaries print.
-    const plannedBytes = jsonOf<PruneResult>(dry).decisions.filter((d) => d.action === 'prune').map((d) => [d.id, d.sizeBytes]);
-    expect(jsonOf<PruneResult>(done).deleted.map((d) => [d.id, d.sizeBytes]).sort()).toEqual(plannedBytes.sort());
+    const plannedBytes = jsonOf<PruneResult>(dry)
+      .decisions.filter((d) => d.action === 'prune')
+      .map((d) => [d.id, d.sizeBytes]);
+    expect(
+      jsonOf<PruneResult>(done)
+        .deleted.map((d) => [d.id, d.sizeBytes])
+        .sort(),
+    ).toEqual(plannedBytes.sort());
     expect(summaryBytes(jsonOf<PruneResult>(done).summary)).toBe(summaryBytes(jsonOf<PruneResult>(dry).summary));
     expect(setFolders(location)).toHaveLength(21 - planned.length);
   });
@@ -140,7 +162,10 @@ describe('prune', () => {
     expect(damaged.hint).toContain(`lifeboat delete --env prod --set ID`);
     expect(setFolders(location)).toEqual(before);
     const log = await engine.call('activity.list', { env: 'prod', limit: 2 });
-    expect(log.map((a) => [a.action, a.outcome])).toEqual([['prune', 'refused'], ['prune', 'refused']]);
+    expect(log.map((a) => [a.action, a.outcome])).toEqual([
+      ['prune', 'refused'],
+      ['prune', 'refused'],
+    ]);
   });
 
   it('without a policy prunes nothing and says so plainly', async () => {
@@ -225,7 +250,10 @@ describe('delete', () => {
     expect(existsSync(path.join(location, ids[5]!))).toBe(false);
     expect((await engine.call('sets.list', { env: 'prod' })).some((s) => s.id === ids[5])).toBe(false);
     const log = await engine.call('activity.list', { env: 'prod', limit: 3 });
-    expect(log.slice(0, 2).map((a) => [a.action, a.outcome])).toEqual([['delete', 'success'], ['delete', 'refused']]);
+    expect(log.slice(0, 2).map((a) => [a.action, a.outcome])).toEqual([
+      ['delete', 'success'],
+      ['delete', 'refused'],
+    ]);
   });
 
   it('a deletion cut short leaves a hidden folder that never looks like a set, and the next run removes it', async () => {
@@ -241,7 +269,7 @@ describe('delete', () => {
   });
 });
 
-describe('retention preview (the editor\'s live count)', () => {
+describe("retention preview (the editor's live count)", () => {
   it('decides a proposed policy as a dry run would once saved, and deletes and saves nothing', async () => {
     const { engine, location } = await history({ retention: { keepLast: 3 } });
     const before = setFolders(location);

@@ -55,7 +55,11 @@ describe('run-due with a fake clock', () => {
     expect(early.steps.map((s) => [s.kind, s.outcome])).toEqual([['backup', 'success']]);
     const mid = r1.ran.find((j) => j.env === 'shop/mid')!;
     expect(mid).toMatchObject({ late: true, lateByMs: 31 * MIN });
-    expect(mid.steps.map((s) => [s.kind, s.outcome])).toEqual([['backup', 'success'], ['drill', 'success'], ['prune', 'success']]);
+    expect(mid.steps.map((s) => [s.kind, s.outcome])).toEqual([
+      ['backup', 'success'],
+      ['drill', 'success'],
+      ['prune', 'success'],
+    ]);
     expect(mid.steps[2]!.summary).toMatch(/^Deleted 1 of 2 sets/);
     expect(readdirSync(path.join(root, 'sets-mid')).filter((n) => n.startsWith('shop_mid_'))).toEqual([mid.steps[0]!.setId]);
     expect(r1.next.map((n) => n.env).sort()).toEqual(['shop/early', 'shop/late', 'shop/mid']);
@@ -69,7 +73,12 @@ describe('run-due with a fake clock', () => {
     expect(second.ran.map((j) => [j.env, j.late])).toEqual([['shop/late', false]]);
 
     const log = jsonOf<{ action: string; env: string; summary: string }[]>(await runCli(['activity', '--json', '--limit', '50'], home));
-    expect(log.filter((a) => a.action === 'schedule.run').map((a) => a.env).sort()).toEqual(['shop/early', 'shop/late', 'shop/mid']);
+    expect(
+      log
+        .filter((a) => a.action === 'schedule.run')
+        .map((a) => a.env)
+        .sort(),
+    ).toEqual(['shop/early', 'shop/late', 'shop/mid']);
     expect(log.find((a) => a.action === 'schedule.run' && a.env === 'shop/early')!.summary).toBe(`Scheduled run for ${iso(R + 10 * MIN)} late by 51 min: backup success`);
   });
 
@@ -136,7 +145,10 @@ describe('the Scheduler (app and web host)', () => {
     expect(errors).toEqual([]);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.ran.map((j) => j.env)).toEqual(['shop/prod']);
-    expect(runs[0]!.ran[0]!.steps.map((s) => [s.kind, s.outcome])).toEqual([['backup', 'success'], ['drill', 'success']]);
+    expect(runs[0]!.ran[0]!.steps.map((s) => [s.kind, s.outcome])).toEqual([
+      ['backup', 'success'],
+      ['drill', 'success'],
+    ]);
     expect(changes.filter((c) => c === 'shop/prod').length).toBeGreaterThanOrEqual(2);
     expect(await engine.call('sets.list', { env: 'prod' })).toHaveLength(1);
   });
@@ -153,8 +165,17 @@ describe('schedule install / remove', () => {
     expect(r.code, r.stderr).toBe(0);
     const result = TimerResult.parse(jsonOf(r));
     const unitDir = path.join(config, 'systemd', 'user');
-    expect(result).toMatchObject({ platform: 'linux', methods: ['user'], reason: 'it was asked for (--method user)', activated: false, files: [path.join(unitDir, 'lifeboat-run-due.service'), path.join(unitDir, 'lifeboat-run-due.timer')] });
-    expect(result.commands).toEqual([['systemctl', '--user', 'daemon-reload'], ['systemctl', '--user', 'enable', '--now', 'lifeboat-run-due.timer']]);
+    expect(result).toMatchObject({
+      platform: 'linux',
+      methods: ['user'],
+      reason: 'it was asked for (--method user)',
+      activated: false,
+      files: [path.join(unitDir, 'lifeboat-run-due.service'), path.join(unitDir, 'lifeboat-run-due.timer')],
+    });
+    expect(result.commands).toEqual([
+      ['systemctl', '--user', 'daemon-reload'],
+      ['systemctl', '--user', 'enable', '--now', 'lifeboat-run-due.timer'],
+    ]);
     const service = readFileSync(result.files[0]!, 'utf8');
     expect(service).toContain(`ExecStart="${process.execPath}" "${CLI}" "run-due"`);
     expect(service).toContain(`Environment="LIFEBOAT_HOME=${home.replace('%', '%%')}"`);
@@ -219,7 +240,12 @@ function useNobodysCrontab(): void {
 function runAsNobody(args: string[], home: string, env: Record<string, string>): Promise<CliResult> {
   const setpriv = requireBinary('setpriv', 'util-linux');
   const { XDG_RUNTIME_DIR: _r, DBUS_SESSION_BUS_ADDRESS: _d, ...rest } = process.env;
-  return outputOf(spawn(setpriv, ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, ...args], { env: { ...rest, LIFEBOAT_HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return outputOf(
+    spawn(setpriv, ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, ...args], {
+      env: { ...rest, LIFEBOAT_HOME: home, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 /** A folder of nobody's own, as a home would be. */
@@ -245,7 +271,9 @@ describe('schedule install on a machine without a desktop session', () => {
     expect(r.code, r.stderr).toBe(0);
     const result = TimerResult.parse(jsonOf(r));
     expect(result.methods).toEqual(['cron']);
-    expect(result.reason).toMatch(/^there is no systemd user session here \(systemctl --user show-environment: .+; XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS are not set\), and (a systemd system timer needs root|systemd does not run this machine)$/);
+    expect(result.reason).toMatch(
+      /^there is no systemd user session here \(systemctl --user show-environment: .+; XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS are not set\), and (a systemd system timer needs root|systemd does not run this machine)$/,
+    );
     expect(result.message).toMatch(/^Chose a crontab line \(cron\) because there is no systemd user session here/);
     expect(result.activated).toBe(true);
 
@@ -260,7 +288,10 @@ describe('schedule install on a machine without a desktop session', () => {
 
     // The line runs as cron runs it: its command, with cron's \\% turned into %, through sh, as nobody.
     const command = line.split(' ').slice(5).join(' ').replace(/\\%/g, '%');
-    const ran = spawnSync(requireBinary('setpriv', 'util-linux'), ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', 'sh', '-c', command.replace('>/dev/null', '')], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: env.HOME } });
+    const ran = spawnSync(requireBinary('setpriv', 'util-linux'), ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', 'sh', '-c', command.replace('>/dev/null', '')], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', HOME: env.HOME },
+    });
     expect(`${ran.status} ${ran.stderr}`.trim()).toBe('0');
     expect(ran.stdout).toBe('Nothing was due.\n');
     expect(existsSync(path.join(home, 'catalog.sqlite'))).toBe(true);
@@ -285,7 +316,7 @@ describe('schedule install on a machine without a desktop session', () => {
     expect(r.stderr).toContain('run `loginctl enable-linger nobody` as root, log in again, then `lifeboat schedule install --method user`. Or use --method cron;');
   });
 
-  it('as root: a system timer with User= that passes systemd-analyze verify, written into a folder of the test\'s', async () => {
+  it("as root: a system timer with User= that passes systemd-analyze verify, written into a folder of the test's", async () => {
     const analyze = requireBinary('systemd-analyze', 'systemd');
     const root = temp();
     const unitDir = path.join(root, 'etc', 'systemd', 'system');
@@ -294,8 +325,13 @@ describe('schedule install on a machine without a desktop session', () => {
     // Where systemd runs the machine and no user session answers, root gets a system timer, with the lingering advice.
     const result = await installTimer({ platform: 'linux', home, command: [process.execPath, CLI], env: process.env, systemUnitDir: unitDir, facts }, false);
     expect(result).toMatchObject({ methods: ['system'], activated: false, files: [path.join(unitDir, 'lifeboat-run-due.service'), path.join(unitDir, 'lifeboat-run-due.timer')] });
-    expect(result.message).toMatch(/^Chose a systemd system timer \(system\) because there is no systemd user session here \(.*\), and Lifeboat runs as root on a machine that systemd runs\. For a systemd user timer instead, run `loginctl enable-linger root` as root/);
-    expect(result.commands).toEqual([['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', 'lifeboat-run-due.timer']]);
+    expect(result.message).toMatch(
+      /^Chose a systemd system timer \(system\) because there is no systemd user session here \(.*\), and Lifeboat runs as root on a machine that systemd runs\. For a systemd user timer instead, run `loginctl enable-linger root` as root/,
+    );
+    expect(result.commands).toEqual([
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', 'lifeboat-run-due.timer'],
+    ]);
     const service = readFileSync(result.files[0]!, 'utf8');
     expect(service).toMatch(/^User=root$/m);
     expect(service).toContain(`ExecStart="${process.execPath}" "${CLI}" "run-due"`);

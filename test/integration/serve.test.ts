@@ -12,7 +12,10 @@ describe('lifeboat serve', () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const home = temp();
       const host = await serve({ home });
-      const stdout = host.logs().split('\n').filter((l) => l.includes('http://'));
+      const stdout = host
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('http://'));
       expect(stdout).toEqual([`Lifeboat web host: ${host.url}`]);
       expect(host.logs()).toContain('press Ctrl-C to stop');
       expect(host.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);

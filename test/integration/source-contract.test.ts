@@ -48,7 +48,12 @@ const kinds: Kind[] = [
     make: (root) => {
       const db = path.join(root, 'live', 'app.db');
       makeAppDb(db, { rows: 120, wal: true });
-      return { source: { kind: 'sqlite', name: 'data', path: db }, artifact: 'data.sqlite.gz', state: () => sqlite3(db, '.dump'), change: () => void sqlite3(db, "DELETE FROM orders WHERE id < 30; INSERT INTO customers (name) VALUES ('mallory')") };
+      return {
+        source: { kind: 'sqlite', name: 'data', path: db },
+        artifact: 'data.sqlite.gz',
+        state: () => sqlite3(db, '.dump'),
+        change: () => void sqlite3(db, "DELETE FROM orders WHERE id < 30; INSERT INTO customers (name) VALUES ('mallory')"),
+      };
     },
     bad: (root) => {
       writeFileSync(path.join(root, 'live', 'notes.txt'), 'not a database');
@@ -60,7 +65,12 @@ const kinds: Kind[] = [
     make: (root) => {
       const dir = path.join(root, 'live', 'assets');
       makeAssets(dir);
-      return { source: { kind: 'files', name: 'data', path: dir }, artifact: 'data.tar.gz', state: () => treeFingerprint(dir).join('\n'), change: () => writeFileSync(path.join(dir, 'notes.txt'), 'overwritten') };
+      return {
+        source: { kind: 'files', name: 'data', path: dir },
+        artifact: 'data.tar.gz',
+        state: () => treeFingerprint(dir).join('\n'),
+        change: () => writeFileSync(path.join(dir, 'notes.txt'), 'overwritten'),
+      };
     },
     bad: (root) => ({ source: { kind: 'files', name: 'data', path: path.join(root, 'live', 'no-such-folder') }, code: 'SOURCE_MISSING' }),
   },
@@ -88,7 +98,12 @@ const kinds: Kind[] = [
       const file = path.join(root, 'live', 'notes.txt');
       writeFileSync(file, 'first line\nsecond line ✓\n'.repeat(200));
       // The operator's own programs: `cat` prints the data, `tee` writes what it reads back.
-      return { source: { kind: 'command', name: 'data', dump: { argv: ['cat', file] }, restore: { argv: ['tee', file] } }, artifact: 'data.out.gz', state: () => readFileSync(file, 'utf8'), change: () => writeFileSync(file, 'gone\n') };
+      return {
+        source: { kind: 'command', name: 'data', dump: { argv: ['cat', file] }, restore: { argv: ['tee', file] } },
+        artifact: 'data.out.gz',
+        state: () => readFileSync(file, 'utf8'),
+        change: () => writeFileSync(file, 'gone\n'),
+      };
     },
     bad: (root) => ({ source: { kind: 'command', name: 'data', dump: { argv: ['lifeboat-no-such-program'] }, restore: { argv: ['tee', path.join(root, 'x')] } }, code: 'TOOL_MISSING' }),
   },
@@ -97,13 +112,28 @@ const kinds: Kind[] = [
     make: (root) => {
       const site = django().copy(path.join(root, 'live', 'site'));
       return {
-        source: { kind: 'command', name: 'data', format: 'django-fixture', dump: { argv: [PYTHON, 'manage.py', 'dumpdata', 'catalog', '--natural-foreign', '--natural-primary'], cwd: site.dir }, restore: { argv: [PYTHON, 'manage.py', 'loaddata', '--format=json', '-'], cwd: site.dir } },
+        source: {
+          kind: 'command',
+          name: 'data',
+          format: 'django-fixture',
+          dump: { argv: [PYTHON, 'manage.py', 'dumpdata', 'catalog', '--natural-foreign', '--natural-primary'], cwd: site.dir },
+          restore: { argv: [PYTHON, 'manage.py', 'loaddata', '--format=json', '-'], cwd: site.dir },
+        },
         artifact: 'data.out.gz',
         state: () => site.words(),
         change: () => void site.manage(['shell', '-c', "from catalog.models import Word; Word.objects.filter(pk__lte=5).delete(); Word.objects.filter(pk=9).update(term='changed')"]),
       };
     },
-    bad: (root) => ({ source: { kind: 'command', name: 'data', format: 'django-fixture', dump: { argv: [PYTHON, 'manage.py', 'dumpdata'], cwd: path.join(root, 'no-such-folder') }, restore: { argv: [PYTHON, 'manage.py', 'loaddata', '-'] } }, code: 'SOURCE_MISSING' }),
+    bad: (root) => ({
+      source: {
+        kind: 'command',
+        name: 'data',
+        format: 'django-fixture',
+        dump: { argv: [PYTHON, 'manage.py', 'dumpdata'], cwd: path.join(root, 'no-such-folder') },
+        restore: { argv: [PYTHON, 'manage.py', 'loaddata', '-'] },
+      },
+      code: 'SOURCE_MISSING',
+    }),
   },
 ];
 

@@ -177,7 +177,13 @@ describe('cancel ends a job within seconds, even when a read never returns', () 
     const pipe = stallingPipe(input);
     const location = path.join(root, 'sets');
     await engine.call('env.save', {
-      environment: { app: 'shop', name: 'prod', protection: 'normal', location, sources: [{ kind: 'command', name: 'dump', dump: { argv: ['cat', input] }, restore: { argv: ['sh', '-c', 'cat > /dev/null'] } }] },
+      environment: {
+        app: 'shop',
+        name: 'prod',
+        protection: 'normal',
+        location,
+        sources: [{ kind: 'command', name: 'dump', dump: { argv: ['cat', input] }, restore: { argv: ['sh', '-c', 'cat > /dev/null'] } }],
+      },
     });
     const run = engine.call('backup.run', { env: 'prod' }, { job: 'b' });
     await pipe.reading;

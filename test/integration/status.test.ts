@@ -21,7 +21,15 @@ async function setup() {
   await engine.call('env.save', { environment: demoEnvironment(root, { name: 'good', protection: 'normal', location: path.join(root, 'sets-good'), alerts: { minFreePercent: 0 } }) });
   await engine.call('backup.run', { env: 'good' });
   await engine.call('drill.run', { env: 'good' });
-  await engine.call('env.save', { environment: demoEnvironment(root, { name: 'late', protection: 'normal', location: path.join(root, 'sets-late'), schedule: { at: 'hourly', timezone: 'UTC', graceMinutes: 0 }, alerts: { minFreePercent: 0 } }) });
+  await engine.call('env.save', {
+    environment: demoEnvironment(root, {
+      name: 'late',
+      protection: 'normal',
+      location: path.join(root, 'sets-late'),
+      schedule: { at: 'hourly', timezone: 'UTC', graceMinutes: 0 },
+      alerts: { minFreePercent: 0 },
+    }),
+  });
   return { root, home, engine };
 }
 

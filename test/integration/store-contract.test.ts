@@ -29,8 +29,16 @@ async function sealOne(store: LocalFolderStore, id: string, bytes: string) {
   const sha = (b: string) => createHash('sha256').update(b).digest('hex');
   const environment = Environment.parse({ app: 'shop', name: 'prod', location: store.location, sources: [{ kind: 'files', name: 'assets', path: '/srv/assets', include: ['**/*'], exclude: [] }] });
   const manifest = sealManifest({
-    format: 1, id, app: 'shop', env: 'prod', label: null, tool: { name: 'lifeboat', version: 'test' }, host: 'h',
-    startedAt: '2026-11-22T02:00:00.000Z', finishedAt: '2026-11-22T02:00:01.000Z', environment,
+    format: 1,
+    id,
+    app: 'shop',
+    env: 'prod',
+    label: null,
+    tool: { name: 'lifeboat', version: 'test' },
+    host: 'h',
+    startedAt: '2026-11-22T02:00:00.000Z',
+    finishedAt: '2026-11-22T02:00:01.000Z',
+    environment,
     artifacts: [{ source: 'assets', kind: 'files', file: 'assets.tar', size: bytes.length, sha256: sha(bytes), compression: 'none', encryption: 'none', details: { type: 'file-index', entries: 0 } }],
     recoveryCard: { file: 'RESTORE.txt', size: 5, sha256: sha('card\n') },
   });

@@ -196,7 +196,12 @@ describe('web host: every contract method refuses a request that is not from our
     expect(raw).not.toMatch(/access-control-/i);
     expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error.code).toBe('BAD_REQUEST');
 
-    const big = await send(t.port, { method: 'POST', path: '/api/call/env.save', headers: { ...json, 'X-Lifeboat-Session': t.secret }, body: JSON.stringify({ environment: { name: 'x'.repeat(2 * 1024 * 1024) } }) });
+    const big = await send(t.port, {
+      method: 'POST',
+      path: '/api/call/env.save',
+      headers: { ...json, 'X-Lifeboat-Session': t.secret },
+      body: JSON.stringify({ environment: { name: 'x'.repeat(2 * 1024 * 1024) } }),
+    });
     expect(big.status).toBe(413);
     expect(refusal(big).code).toBe('TOO_LARGE');
     const badJob = await t.call('backup.run', { env: 'prod' }, { 'X-Lifeboat-Job': 'a b/../c' });
@@ -216,14 +221,26 @@ describe('web host: every contract method refuses a request that is not from our
     expect(index.status).toBe(200);
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(index.text).toContain('/assets/app.js');
-    expect(index.headers['content-security-policy']).toBe("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    expect(index.headers['content-security-policy']).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
     expect(index.headers['x-content-type-options']).toBe('nosniff');
     expect(index.headers['referrer-policy']).toBe('no-referrer');
     expect((await send(t.port, { path: '/assets/app.js' })).headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect((await send(t.port, { path: '/assets/app.css?v=1' })).headers['content-type']).toBe('text/css; charset=utf-8');
     expect((await send(t.port, { path: '/index.html', headers: { Host: `localhost:${t.port}` } })).status).toBe(200);
 
-    for (const p of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets%2f..%2f..%2fsecret.txt', '/link-out/secret.txt', '/%00', '/..\\secret.txt', '/nothing-here.js']) {
+    for (const p of [
+      '/../secret.txt',
+      '/assets/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/assets%2f..%2f..%2fsecret.txt',
+      '/link-out/secret.txt',
+      '/%00',
+      '/..\\secret.txt',
+      '/nothing-here.js',
+    ]) {
       const a = await send(t.port, { path: p });
       expect([p, a.status === 400 || a.status === 404]).toEqual([p, true]);
       expect(a.text).not.toContain('TOP SECRET');
@@ -246,7 +263,11 @@ describe('web host: every contract method refuses a request that is not from our
 
   it('answers a CORS preflight with a refusal and no Access-Control header', async () => {
     const t = await prepared();
-    const pre = await send(t.port, { method: 'OPTIONS', path: '/api/call/backup.run', headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-lifeboat-session' } });
+    const pre = await send(t.port, {
+      method: 'OPTIONS',
+      path: '/api/call/backup.run',
+      headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-lifeboat-session' },
+    });
     expect(pre.status).toBe(403);
     const own = await send(t.port, { method: 'OPTIONS', path: '/api/call/backup.run', headers: { Origin: `http://127.0.0.1:${t.port}`, 'Access-Control-Request-Method': 'POST' } });
     expect(own.status).toBe(405);
@@ -260,7 +281,9 @@ describe('web host: a real round trip', () => {
   it('session → env.save → backup.run with a job → progress on /api/events → result; and job.cancel stops a named backup', async () => {
     const t = await prepared();
     makeAppDb(path.join(t.root, 'live', 'big.db'), { rows: 100_000 });
-    expect((await t.call('env.save', { environment: { ...demoEnvironment(t.root), name: 'big', sources: [{ kind: 'sqlite', name: 'db', path: path.join(t.root, 'live', 'big.db') }] } })).body.ok).toBe(true);
+    expect((await t.call('env.save', { environment: { ...demoEnvironment(t.root), name: 'big', sources: [{ kind: 'sqlite', name: 'db', path: path.join(t.root, 'live', 'big.db') }] } })).body.ok).toBe(
+      true,
+    );
 
     const stream = new AbortController();
     const res = await fetch(`http://127.0.0.1:${t.port}/api/events`, { headers: { 'X-Lifeboat-Session': t.secret }, signal: stream.signal });
@@ -277,7 +300,8 @@ describe('web host: a real round trip', () => {
         frames.push(...parts);
       }
     })().catch(() => undefined);
-    const events = () => frames.filter((f) => f.startsWith('data: ')).map((f) => JSON.parse(f.slice(6)) as { type: string; job?: string; env?: string | null; progress?: { operation: string; bytesDone: number } });
+    const events = () =>
+      frames.filter((f) => f.startsWith('data: ')).map((f) => JSON.parse(f.slice(6)) as { type: string; job?: string; env?: string | null; progress?: { operation: string; bytesDone: number } });
 
     const done = await t.call('backup.run', { env: 'shop/prod' }, { 'X-Lifeboat-Job': 'web-backup-1' });
     expect(done.body.ok, done.answer.text).toBe(true);
@@ -292,7 +316,15 @@ describe('web host: a real round trip', () => {
     // A named job is cancelled through job.cancel as soon as its first progress event arrives.
     const seen = events().length;
     const cancelledRun = t.call('backup.run', { env: 'big' }, { 'X-Lifeboat-Job': 'web-backup-2' });
-    await expect.poll(() => events().slice(seen).some((e) => e.type === 'progress' && e.job === 'web-backup-2'), { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          events()
+            .slice(seen)
+            .some((e) => e.type === 'progress' && e.job === 'web-backup-2'),
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     const cancel = await t.call('job.cancel', { job: 'web-backup-2' });
     const outcome = (await cancelledRun).body;
     expect(cancel.body.result).toEqual({ cancelled: true });

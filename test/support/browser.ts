@@ -69,8 +69,17 @@ export function unnamedControls(page: Page): Promise<string[]> {
       const labelled = el.getAttribute('aria-labelledby');
       const name =
         el.getAttribute('aria-label') ||
-        (labelled ? labelled.split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim() : '') ||
-        [...((el as HTMLInputElement).labels ?? [])].map((l) => l.textContent ?? '').join(' ').trim() ||
+        (labelled
+          ? labelled
+              .split(' ')
+              .map((id) => document.getElementById(id)?.textContent ?? '')
+              .join(' ')
+              .trim()
+          : '') ||
+        [...((el as HTMLInputElement).labels ?? [])]
+          .map((l) => l.textContent ?? '')
+          .join(' ')
+          .trim() ||
         (el.tagName === 'INPUT' || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA' ? '' : el.textContent?.trim()) ||
         el.getAttribute('title');
       if (!name) out.push(el.outerHTML.slice(0, 160));
@@ -108,7 +117,9 @@ export function clippedControls(page: Page): Promise<string[]> {
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   // The app scrolls inside its main pane; let the page grow for the picture so nothing is cut off.
-  const unclip = await page.addStyleTag({ content: 'html, body, #app, .shell { height: auto !important; } .shell { min-height: 100vh; } main { overflow: visible !important; } .sidebar { height: auto !important; }' });
+  const unclip = await page.addStyleTag({
+    content: 'html, body, #app, .shell { height: auto !important; } .shell { min-height: 100vh; } main { overflow: visible !important; } .sidebar { height: auto !important; }',
+  });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   await unclip.evaluate((el) => (el as Element).remove());
   const unnamed = await unnamedControls(page);

@@ -54,7 +54,12 @@ export function treeFingerprint(dir: string): string[] {
       else if (st.isDirectory()) {
         out.push(`D ${p} ${(st.mode & 0o7777).toString(8)}`);
         walk(p);
-      } else out.push(`F ${p} ${st.size} ${(st.mode & 0o7777).toString(8)} ${createHash('sha256').update(readFileSync(path.join(dir, p))).digest('hex')}`);
+      } else
+        out.push(
+          `F ${p} ${st.size} ${(st.mode & 0o7777).toString(8)} ${createHash('sha256')
+            .update(readFileSync(path.join(dir, p)))
+            .digest('hex')}`,
+        );
     }
   };
   walk('');

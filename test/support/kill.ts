@@ -19,10 +19,12 @@ export function startCli(args: string[], home: string, stallAt?: string): Runnin
   let err = '';
   let ended: { code: number | null } | undefined;
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const closed = new Promise<void>((resolve) => child.once('close', (code) => {
-    ended = { code };
-    resolve();
-  }));
+  const closed = new Promise<void>((resolve) =>
+    child.once('close', (code) => {
+      ended = { code };
+      resolve();
+    }),
+  );
   return { child, stderr: () => err, exit: () => ended, closed };
 }
 

@@ -28,7 +28,11 @@ export interface TestServer {
 /** The newest server installed from Debian's packages: /usr/lib/postgresql/<major>/bin. */
 function serverBinDir(): { dir: string; major: number } {
   const root = '/usr/lib/postgresql';
-  const majors = existsSync(root) ? readdirSync(root).map(Number).filter((n) => Number.isInteger(n) && existsSync(path.join(root, String(n), 'bin', 'pg_ctl'))) : [];
+  const majors = existsSync(root)
+    ? readdirSync(root)
+        .map(Number)
+        .filter((n) => Number.isInteger(n) && existsSync(path.join(root, String(n), 'bin', 'pg_ctl')))
+    : [];
   if (!majors.length) throw new Error('This test needs a PostgreSQL server: install the Debian package postgresql (apt-get install postgresql).');
   const major = Math.max(...majors);
   return { dir: path.join(root, String(major), 'bin'), major };
@@ -46,7 +50,11 @@ function serverAccount(): { uid: number; gid: number; name: string } {
 /** Runs a server binary as the unprivileged account (setpriv, from util-linux). */
 function asServer(account: { uid: number; gid: number }, bin: string, args: string[]): string {
   requireBinary('setpriv', 'util-linux');
-  const r = spawnSync('setpriv', [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups', '--', bin, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' }, timeout: 60_000 });
+  const r = spawnSync('setpriv', [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups', '--', bin, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
   return r.stdout;
 }

@@ -15,7 +15,9 @@ export function resealArtifact(setDir: string, file: string): void {
   const artifact = manifest.artifacts.find((a) => a.file === file);
   if (!artifact) throw new Error(`${file} is not an artifact of ${setDir}`);
   artifact.size = statSync(path.join(setDir, file)).size;
-  artifact.sha256 = createHash('sha256').update(readFileSync(path.join(setDir, file))).digest('hex');
+  artifact.sha256 = createHash('sha256')
+    .update(readFileSync(path.join(setDir, file)))
+    .digest('hex');
   manifest.integrity.digest = manifestDigest(manifest);
   writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(path.join(setDir, 'SHA256SUMS'), checksumList(manifest));

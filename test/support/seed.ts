@@ -9,10 +9,7 @@ import { onTestFailed } from 'vitest';
  */
 export function testSeed(what: string): number {
   const given = process.env.LIFEBOAT_TEST_SEED;
-  const seed =
-    given === 'random' ? randomInt(2 ** 31)
-    : given !== undefined && given !== '' ? Number(given) >>> 0
-    : createHash('sha256').update(what).digest().readUInt32BE(0) >>> 1;
+  const seed = given === 'random' ? randomInt(2 ** 31) : given !== undefined && given !== '' ? Number(given) >>> 0 : createHash('sha256').update(what).digest().readUInt32BE(0) >>> 1;
   onTestFailed(() => {
     console.error(`${what} failed with seed ${seed}; replay it with LIFEBOAT_TEST_SEED=${seed}`);
   });

@@ -31,7 +31,16 @@ function manifestFor(id: string, files: Record<string, string>): { manifest: Man
     startedAt: '2026-11-22T02:00:00.000Z',
     finishedAt: '2026-11-22T02:00:01.000Z',
     environment,
-    artifacts: Object.entries(files).map(([file, bytes]) => ({ source: 'assets', kind: 'files', file, size: Buffer.byteLength(bytes), sha256: sha(bytes), compression: 'none' as const, encryption: 'none' as const, details: { type: 'file-index' as const, entries: 0 } })),
+    artifacts: Object.entries(files).map(([file, bytes]) => ({
+      source: 'assets',
+      kind: 'files',
+      file,
+      size: Buffer.byteLength(bytes),
+      sha256: sha(bytes),
+      compression: 'none' as const,
+      encryption: 'none' as const,
+      details: { type: 'file-index' as const, entries: 0 },
+    })),
   };
   const card = Buffer.from(recoveryCard(described));
   return { manifest: sealManifest({ ...described, recoveryCard: { file: 'RESTORE.txt', size: card.length, sha256: sha(card) } }), card };
@@ -170,7 +179,10 @@ export function storeContract(name: string, makeStore: () => Promise<SetStore>):
       await store.prepare();
       const held = await store.lock('shop/prod', { operation: 'backup', door: 'test' });
       expect(held.cleared).toBeNull();
-      const second = await store.lock('shop/prod', { operation: 'prune', door: 'test' }).then(() => null, (err: unknown) => err);
+      const second = await store.lock('shop/prod', { operation: 'prune', door: 'test' }).then(
+        () => null,
+        (err: unknown) => err,
+      );
       expect(second).toBeInstanceOf(LifeboatError);
       expect((second as LifeboatError).code).toBe('LOCKED');
       expect((second as LifeboatError).message).toContain('backup started');
@@ -204,7 +216,10 @@ export function storeContract(name: string, makeStore: () => Promise<SetStore>):
       expect(await store.list()).toEqual({ sealed: [B], partial: [], deleting: [], pinned: [] });
 
       // Cut short right after hiding (a crash there): hidden, not listed, and finished by the next clean-up.
-      const cut = await store.remove(B, { afterHide: () => Promise.reject(new Error('killed here')) }).then(() => null, (err: unknown) => err);
+      const cut = await store.remove(B, { afterHide: () => Promise.reject(new Error('killed here')) }).then(
+        () => null,
+        (err: unknown) => err,
+      );
       expect(cut).toBeInstanceOf(LifeboatError);
       expect(await store.list()).toEqual({ sealed: [], partial: [], deleting: [B], pinned: [] });
       expect(await store.cleanDeletions((id) => id.startsWith('blog_'))).toEqual([]);

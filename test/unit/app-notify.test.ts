@@ -7,7 +7,19 @@ const status = (alerts: { code: string; severity: 'warn' | 'fail'; message: stri
   ({
     checkedAt: '2026-11-22T06:00:00Z',
     level: alerts.length ? 'fail' : 'ok',
-    environments: [{ env: 'shop/prod', level: alerts.length ? 'fail' : 'ok', alerts: alerts.map((a) => ({ ...a, hint: 'Back up now.' })), lastSet: null, lastDrill: null, schedule: null, nextDueAt: null, space: null, series: [] }],
+    environments: [
+      {
+        env: 'shop/prod',
+        level: alerts.length ? 'fail' : 'ok',
+        alerts: alerts.map((a) => ({ ...a, hint: 'Back up now.' })),
+        lastSet: null,
+        lastDrill: null,
+        schedule: null,
+        nextDueAt: null,
+        space: null,
+        series: [],
+      },
+    ],
   }) as StatusResult;
 
 describe('the desktop notifications', () => {
@@ -25,7 +37,24 @@ describe('the desktop notifications', () => {
     const run = (outcome: 'success' | 'failed', late: boolean): RunDueResult =>
       ({
         now: '2026-11-22T06:00:00Z',
-        ran: [{ env: 'shop/prod', slot: '2026-11-22T02:00:00Z', late, lateByMs: late ? 4 * 3600_000 : 0, missedSlots: late ? 1 : 0, steps: [{ kind: 'backup', outcome, setId: null, summary: outcome === 'failed' ? 'Backup failed' : 'Sealed', ...(outcome === 'failed' ? { error: { code: 'DISK_FULL', message: 'The disk is full.', hint: 'Free space.' } } : {}) }] }],
+        ran: [
+          {
+            env: 'shop/prod',
+            slot: '2026-11-22T02:00:00Z',
+            late,
+            lateByMs: late ? 4 * 3600_000 : 0,
+            missedSlots: late ? 1 : 0,
+            steps: [
+              {
+                kind: 'backup',
+                outcome,
+                setId: null,
+                summary: outcome === 'failed' ? 'Backup failed' : 'Sealed',
+                ...(outcome === 'failed' ? { error: { code: 'DISK_FULL', message: 'The disk is full.', hint: 'Free space.' } } : {}),
+              },
+            ],
+          },
+        ],
         next: [],
       }) as unknown as RunDueResult;
     expect(n.runs(run('success', false))).toEqual([]);

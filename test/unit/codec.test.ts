@@ -17,7 +17,12 @@ const signal = () => new AbortController().signal;
 
 /** A sqlite artifact entry for what was written: the kind whose budget is the raw size it records. */
 function entryOf(w: Written, rawSize = w.raw.size): Artifact {
-  return Artifact.parse({ source: 'db', kind: 'sqlite', ...w.stored, details: { type: 'sqlite', rawSize, rawSha256: w.raw.sha256, pageSize: 4096, sqliteVersion: '3', journalMode: 'wal', tables: [] } });
+  return Artifact.parse({
+    source: 'db',
+    kind: 'sqlite',
+    ...w.stored,
+    details: { type: 'sqlite', rawSize, rawSha256: w.raw.sha256, pageSize: 4096, sqliteVersion: '3', journalMode: 'wal', tables: [] },
+  });
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -82,7 +87,12 @@ describe('artifact codec: write and read back', () => {
   it('refuses to write over an artifact that exists, and leaves it as it was', async () => {
     const dir = tempDir();
     await fs.writeFile(path.join(dir, 'db.dump'), 'mine');
-    const err = await artifactWriter(folderArtifacts(dir)).write('db.dump', Readable.from([plain]), { compression: 'none' }).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const err = await artifactWriter(folderArtifacts(dir))
+      .write('db.dump', Readable.from([plain]), { compression: 'none' })
+      .then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
     expect(err?.code).toBe('EEXIST');
     expect(await fs.readFile(path.join(dir, 'db.dump'), 'utf8')).toBe('mine');
   });
@@ -146,15 +156,21 @@ describe('artifact codec: failures while writing', () => {
     const controller = new AbortController();
     const chunk = randomBytes(1 << 16);
     let read = 0;
-    const endless = new Readable({ read() { this.push(chunk); } });
-    const err = await failure(artifactWriter(folderArtifacts(dir)).write('db.sqlite.gz', endless, {
-      compression: 'gzip',
-      signal: controller.signal,
-      onRawBytes: (n) => {
-        read += n;
-        if (read > 4 << 20) controller.abort();
+    const endless = new Readable({
+      read() {
+        this.push(chunk);
       },
-    }));
+    });
+    const err = await failure(
+      artifactWriter(folderArtifacts(dir)).write('db.sqlite.gz', endless, {
+        compression: 'gzip',
+        signal: controller.signal,
+        onRawBytes: (n) => {
+          read += n;
+          if (read > 4 << 20) controller.abort();
+        },
+      }),
+    );
     expect(err.code).toBe('CANCELLED');
     expect(await fs.readdir(dir)).toEqual([]);
   });

@@ -14,7 +14,12 @@ const loaded = (extra: Partial<EnvironmentInput> = {}) =>
     location: '/mnt/backups/shop',
     sources: [
       { kind: 'sqlite', name: 'db', path: '/srv/shop/shop.db' },
-      { kind: 'command', name: 'fixture', dump: { argv: ['python3', 'manage.py', 'dumpdata'], cwd: '/srv/shop', env: { A: 'x=y' } }, restore: { argv: ['python3', 'manage.py', 'loaddata', '-'], cwd: '/srv/other' } },
+      {
+        kind: 'command',
+        name: 'fixture',
+        dump: { argv: ['python3', 'manage.py', 'dumpdata'], cwd: '/srv/shop', env: { A: 'x=y' } },
+        restore: { argv: ['python3', 'manage.py', 'loaddata', '-'], cwd: '/srv/other' },
+      },
     ],
     ...extra,
   });

@@ -4,15 +4,30 @@ import type { EnvironmentStatus } from '../../shared/status.js';
 import { healthOf } from '../../renderer/src/lib/health.js';
 
 const env = (over: Partial<EnvironmentSummary> = {}): EnvironmentSummary => ({
-  key: 'shop/prod', app: 'shop', name: 'prod', protection: 'protected', location: '/backups', sources: 2, sets: 3,
-  lastBackupAt: '2026-11-22T02:00:10Z', lastDrill: { setId: 'shop_prod_20261122_020000', at: '2026-11-22T02:01:00Z', passed: true },
-  health: { level: 'ok', alerts: 0 }, confirmAs: 'prod', ...over,
+  key: 'shop/prod',
+  app: 'shop',
+  name: 'prod',
+  protection: 'protected',
+  location: '/backups',
+  sources: 2,
+  sets: 3,
+  lastBackupAt: '2026-11-22T02:00:10Z',
+  lastDrill: { setId: 'shop_prod_20261122_020000', at: '2026-11-22T02:01:00Z', passed: true },
+  health: { level: 'ok', alerts: 0 },
+  confirmAs: 'prod',
+  ...over,
 });
 const status = (over: Partial<EnvironmentStatus> = {}): EnvironmentStatus => ({
-  env: 'shop/prod', level: 'ok', alerts: [],
+  env: 'shop/prod',
+  level: 'ok',
+  alerts: [],
   lastSet: { id: 'shop_prod_20261122_020000', finishedAt: '2026-11-22T02:00:10Z', sizeBytes: 1000, durationMs: 900 },
   lastDrill: { setId: 'shop_prod_20261122_020000', at: '2026-11-22T02:01:00Z', passed: true },
-  schedule: null, nextDueAt: null, space: null, series: [], ...over,
+  schedule: null,
+  nextDueAt: null,
+  space: null,
+  series: [],
+  ...over,
 });
 
 describe('the sidebar words', () => {

@@ -47,12 +47,15 @@ describe('the boundary of source kinds', () => {
           found.push(`${file}:${n + 1}: ${line.trim().slice(0, 160)}`);
         });
     }
-    expect(found, 'move this into the kind\'s folder (its descriptor in sources/<kind>/index.ts) or read it through kinds.list').toEqual([]);
+    expect(found, "move this into the kind's folder (its descriptor in sources/<kind>/index.ts) or read it through kinds.list").toEqual([]);
   });
 
   it('registers each kind folder once, in one list', () => {
     const root = 'electron/engine/sources';
-    const folders = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'common').map((e) => e.name).sort();
+    const folders = readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'common')
+      .map((e) => e.name)
+      .sort();
     const registry = readFileSync(path.join(root, 'index.ts'), 'utf8');
     const registered = [...registry.matchAll(/from '\.\/([^/]+)\/index\.js'/g)].map((m) => m[1]).sort();
     expect(registered).toEqual(folders);

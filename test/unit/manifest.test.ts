@@ -15,7 +15,13 @@ const body: Omit<ManifestT, 'integrity'> = {
   environment: { name: 'prod', app: 'lrl', protection: 'normal', location: '/b', sources: [{ kind: 'sqlite', name: 'db', path: '/d/lrl.db' }] },
   artifacts: [
     {
-      source: 'db', kind: 'sqlite', file: 'db.sqlite.gz', size: 10, sha256: 'a'.repeat(64), compression: 'gzip', encryption: 'none',
+      source: 'db',
+      kind: 'sqlite',
+      file: 'db.sqlite.gz',
+      size: 10,
+      sha256: 'a'.repeat(64),
+      compression: 'gzip',
+      encryption: 'none',
       details: { type: 'sqlite', rawSize: 4096, rawSha256: 'b'.repeat(64), pageSize: 4096, sqliteVersion: '3.46.0', journalMode: 'wal', tables: [{ name: 't', rows: 3 }] },
     },
   ],

@@ -41,7 +41,9 @@ const codes = (s: EnvironmentStatus) => s.alerts.map((a) => a.code);
 
 describe('monitoring', () => {
   it('a healthy scheduled environment is ok, with its next slot and chart series oldest first', () => {
-    const s = EnvironmentStatus.parse(assess(input({ env: env({ schedule: { at: 'daily 02:00', timezone: 'UTC' } }), sets: sets([100, 101, 99, 100], undefined, 10, { at: NOW.toISOString(), passed: true }) })));
+    const s = EnvironmentStatus.parse(
+      assess(input({ env: env({ schedule: { at: 'daily 02:00', timezone: 'UTC' } }), sets: sets([100, 101, 99, 100], undefined, 10, { at: NOW.toISOString(), passed: true }) })),
+    );
     expect(s.level).toBe('ok');
     expect(s.alerts).toEqual([]);
     expect(s.nextDueAt).toBe('2026-11-23T02:00:00.000Z');
@@ -63,7 +65,9 @@ describe('monitoring', () => {
     const s = assess(input({ sets: sets(sizes) }));
     expect(s.series.at(-1)!.anomalies).toEqual([{ kind: 'size', message: '38% smaller than the median of the last 10 (62 MB against 100 MB)' }]);
     expect(s.series.slice(0, -1).every((p) => p.anomalies.length === 0)).toBe(true);
-    expect(s.alerts).toEqual([expect.objectContaining({ code: 'SIZE_ANOMALY', severity: 'warn', message: 'The newest set shop_prod_11 is 38% smaller than the median of the last 10 (62 MB against 100 MB).' })]);
+    expect(s.alerts).toEqual([
+      expect.objectContaining({ code: 'SIZE_ANOMALY', severity: 'warn', message: 'The newest set shop_prod_11 is 38% smaller than the median of the last 10 (62 MB against 100 MB).' }),
+    ]);
     expect(s.level).toBe('warn');
     const bigger = assess(input({ sets: sets([10e6, 10e6, 10e6, 31e6]) }));
     expect(bigger.series.at(-1)!.anomalies[0]!.message).toBe('3.1 times the median of the last 3 (31 MB against 10 MB)');
@@ -86,7 +90,9 @@ describe('monitoring', () => {
     expect(never.alerts[0]!.message).toMatch(/^No backup of shop\/prod has passed a drill, and the first was made 19 days ago\.$/);
     const attempt = { at: '2026-11-22T11:00:00Z', outcome: 'failed', summary: 'Disk full while writing /srv/backups.' };
     const failed = assess(input({ sets: sets([1, 1]), lastAttempt: attempt }));
-    expect(failed.alerts).toEqual([expect.objectContaining({ code: 'LAST_BACKUP_FAILED', severity: 'fail', message: 'The last backup failed (2026-11-22 11:00 UTC): Disk full while writing /srv/backups.' })]);
+    expect(failed.alerts).toEqual([
+      expect.objectContaining({ code: 'LAST_BACKUP_FAILED', severity: 'fail', message: 'The last backup failed (2026-11-22 11:00 UTC): Disk full while writing /srv/backups.' }),
+    ]);
     // A refused backup made no set either (a location gone, a lock held): it alerts the same; a cancel does not.
     const refused = { at: '2026-11-22T11:00:00Z', outcome: 'refused', summary: 'The backup location /srv/backups cannot be listed (ENOENT).' };
     expect(codes(assess(input({ sets: sets([1, 1]), lastAttempt: refused })))).toEqual(['LAST_BACKUP_FAILED']);
@@ -96,7 +102,10 @@ describe('monitoring', () => {
   });
 
   it('low free space by percent (default 5%), by bytes, and when the next set would not fit', () => {
-    expect(assess(input({ space: { freeBytes: 40e9, totalBytes: 1000e9 } })).alerts[1]).toMatchObject({ code: 'LOW_SPACE', message: 'Low free space where the sets go: 40 GB free (4.0% of the disk, below 5%).' });
+    expect(assess(input({ space: { freeBytes: 40e9, totalBytes: 1000e9 } })).alerts[1]).toMatchObject({
+      code: 'LOW_SPACE',
+      message: 'Low free space where the sets go: 40 GB free (4.0% of the disk, below 5%).',
+    });
     const bytes = assess(input({ env: env({ alerts: { minFreeBytes: 100e9 } }), space: { freeBytes: 60e9, totalBytes: 1000e9 } }));
     expect(bytes.alerts.find((a) => a.code === 'LOW_SPACE')!.message).toBe('Low free space where the sets go: 60 GB free (below the threshold of 100 GB).');
     const fit = assess(input({ sets: sets([80e9, 80e9]), space: { freeBytes: 70e9, totalBytes: 1000e9 } }));
@@ -113,6 +122,9 @@ describe('monitoring', () => {
     const moved = env({ location: '/mnt/new-disk/sets' });
     expect(codes(assess(input({ env: moved, sets: sets([1, 1]), locationMissing: true, space: null })))).toEqual([]);
     const one = [...sets([1]).map((s) => ({ ...s, path: `/mnt/new-disk/sets/${s.id}` })), ...sets([1, 1])];
-    expect(assess(input({ env: moved, sets: one, locationMissing: true, space: null })).alerts[0]).toMatchObject({ code: 'LOCATION_MISSING', message: expect.stringContaining('though 1 set was recorded there') });
+    expect(assess(input({ env: moved, sets: one, locationMissing: true, space: null })).alerts[0]).toMatchObject({
+      code: 'LOCATION_MISSING',
+      message: expect.stringContaining('though 1 set was recorded there'),
+    });
   });
 });

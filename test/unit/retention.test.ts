@@ -82,7 +82,11 @@ describe('retention policy (property tests)', () => {
       fc.property(setsArb, policyArb, (sets, policy) => {
         const first = decideRetention(sets, policy, NOW);
         const kept = new Set(first.filter((d) => d.action === 'keep').map((d) => d.id));
-        const second = decideRetention(sets.filter((s) => kept.has(s.id)), policy, NOW);
+        const second = decideRetention(
+          sets.filter((s) => kept.has(s.id)),
+          policy,
+          NOW,
+        );
         expect(second.filter((d) => d.action === 'prune').map((d) => d.id)).toEqual([]);
       }),
     );
@@ -168,11 +172,18 @@ describe('retention policy (property tests)', () => {
   });
 });
 
-describe('retention policy (the operators\' rotations)', () => {
+describe("retention policy (the operators' rotations)", () => {
   const hourlySets = (n: number): RetentionSet[] =>
-    Array.from({ length: n }, (_, i) => ({ id: `s${String(i).padStart(3, '0')}`, startedAt: new Date(NOW.getTime() - i * HOUR).toISOString(), label: null, pinned: false, drillPassed: null, sizeBytes: 1 }));
+    Array.from({ length: n }, (_, i) => ({
+      id: `s${String(i).padStart(3, '0')}`,
+      startedAt: new Date(NOW.getTime() - i * HOUR).toISOString(),
+      label: null,
+      pinned: false,
+      drillPassed: null,
+      sizeBytes: 1,
+    }));
 
-  it('keep last 5 (the FAISS app\'s rotation) prunes the rest and says why', () => {
+  it("keep last 5 (the FAISS app's rotation) prunes the rest and says why", () => {
     const decisions = decideRetention(hourlySets(8), Retention.parse({ keepLast: 5 }), NOW);
     expect(decisions.filter((d) => d.action === 'keep').map((d) => d.id)).toEqual(['s000', 's001', 's002', 's003', 's004']);
     expect(decisions[0]!.reasons.map((r) => r.text)).toEqual(['the newest backup', 'one of the last 5 (number 1)']);

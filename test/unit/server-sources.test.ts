@@ -16,18 +16,47 @@ function problemsOf(sources: unknown[]): string[] {
 }
 
 describe('postgres and command sources in an environment file', () => {
-  it('fills defaults and resolves a passfile, a binDir and command folders against the file\'s folder', () => {
+  it("fills defaults and resolves a passfile, a binDir and command folders against the file's folder", () => {
     const env = parseEnvironment(
       {
-        name: 'prod', app: 'ledgerflow', location: '/srv/backups',
+        name: 'prod',
+        app: 'ledgerflow',
+        location: '/srv/backups',
         sources: [
-          { kind: 'postgres', name: 'ledger', host: '/run/postgresql', database: 'ledgerflow', user: 'backup', passfile: 'secrets/pgpass', binDir: '/usr/lib/postgresql/16/bin', scratch: { passfile: 'secrets/scratch-pgpass' } },
-          { kind: 'command', name: 'dictionary', format: 'django-fixture', dump: { argv: ['python3', 'manage.py', 'dumpdata', 'dictionary'], cwd: '../iir' }, restore: { argv: ['python3', 'manage.py', 'loaddata', '--format=json', '-'], cwd: '../iir', env: { DJANGO_SETTINGS_MODULE: 'iir.settings' } } },
+          {
+            kind: 'postgres',
+            name: 'ledger',
+            host: '/run/postgresql',
+            database: 'ledgerflow',
+            user: 'backup',
+            passfile: 'secrets/pgpass',
+            binDir: '/usr/lib/postgresql/16/bin',
+            scratch: { passfile: 'secrets/scratch-pgpass' },
+          },
+          {
+            kind: 'command',
+            name: 'dictionary',
+            format: 'django-fixture',
+            dump: { argv: ['python3', 'manage.py', 'dumpdata', 'dictionary'], cwd: '../iir' },
+            restore: { argv: ['python3', 'manage.py', 'loaddata', '--format=json', '-'], cwd: '../iir', env: { DJANGO_SETTINGS_MODULE: 'iir.settings' } },
+          },
         ],
       },
       '/etc/lifeboat',
     );
-    expect(env.sources[0]).toEqual({ kind: 'postgres', name: 'ledger', host: '/run/postgresql', port: 5432, database: 'ledgerflow', user: 'backup', passfile: '/etc/lifeboat/secrets/pgpass', binDir: '/usr/lib/postgresql/16/bin', scratch: { passfile: '/etc/lifeboat/secrets/scratch-pgpass' }, connectTimeoutSeconds: 10, timeoutSeconds: 3600 });
+    expect(env.sources[0]).toEqual({
+      kind: 'postgres',
+      name: 'ledger',
+      host: '/run/postgresql',
+      port: 5432,
+      database: 'ledgerflow',
+      user: 'backup',
+      passfile: '/etc/lifeboat/secrets/pgpass',
+      binDir: '/usr/lib/postgresql/16/bin',
+      scratch: { passfile: '/etc/lifeboat/secrets/scratch-pgpass' },
+      connectTimeoutSeconds: 10,
+      timeoutSeconds: 3600,
+    });
     expect(env.sources[1]).toMatchObject({ dump: { cwd: '/etc/iir', env: {} }, restore: { cwd: '/etc/iir', env: { DJANGO_SETTINGS_MODULE: 'iir.settings' } }, timeoutSeconds: 3600 });
   });
 
@@ -39,7 +68,9 @@ describe('postgres and command sources in an environment file', () => {
       'sources[0].user: give the database user name',
       'sources[0]: Lifeboat never keeps a password in an environment: name the variable that holds it in "passwordEnv", or a .pgpass file in "passfile"',
     ]);
-    expect(problemsOf([{ kind: 'postgres', name: 'db', database: 'x', user: 'u', passwordEnv: 'PGPW', passfile: '/p' }])).toEqual(['sources[0].passfile: give either passwordEnv or passfile, not both']);
+    expect(problemsOf([{ kind: 'postgres', name: 'db', database: 'x', user: 'u', passwordEnv: 'PGPW', passfile: '/p' }])).toEqual([
+      'sources[0].passfile: give either passwordEnv or passfile, not both',
+    ]);
     expect(problemsOf([{ kind: 'command', name: 'fx', dump: 'python3 manage.py dumpdata > out.json', restore: { argv: [''] }, format: 'xml', timeoutSeconds: 0 }])).toEqual([
       'sources[0].dump: give an object with "argv" (the program and its arguments as a list), and optionally "cwd" and "env"; a shell line is not run',
       'sources[0].restore.argv: the first entry is the program to run; it cannot be empty',
@@ -51,9 +82,19 @@ describe('postgres and command sources in an environment file', () => {
 
 describe('Django fixtures', () => {
   it('counts objects per model, and names the first element that is not a fixture object', async () => {
-    const text = JSON.stringify([{ model: 'a.word', pk: 1, fields: { t: 'x' } }, { model: 'a.category', fields: { name: 'n' } }, { model: 'a.word', pk: 2, fields: {} }]);
+    const text = JSON.stringify([
+      { model: 'a.word', pk: 1, fields: { t: 'x' } },
+      { model: 'a.category', fields: { name: 'n' } },
+      { model: 'a.word', pk: 2, fields: {} },
+    ]);
     // Split inside a string, so the parser must carry state across chunks.
-    expect(await readFixture(Readable.from([text.slice(0, 17), text.slice(17)]))).toEqual({ objects: 3, models: [{ name: 'a.category', rows: 1 }, { name: 'a.word', rows: 2 }] });
+    expect(await readFixture(Readable.from([text.slice(0, 17), text.slice(17)]))).toEqual({
+      objects: 3,
+      models: [
+        { name: 'a.category', rows: 1 },
+        { name: 'a.word', rows: 2 },
+      ],
+    });
     await expect(readFixture(Readable.from(['[{"model": "a.word", "fields": {}}, {"model": "word", "fields": {}}]']))).rejects.toThrow('element 1 has no "model"');
     await expect(readFixture(Readable.from(['[{"model": "a.word"}]']))).rejects.toThrow('element 0 (a.word) has no "fields"');
     await expect(readFixture(Readable.from(['{"model": "a.word"}']))).rejects.toThrow(/array/);

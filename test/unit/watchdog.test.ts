@@ -71,7 +71,7 @@ describe('the job watchdog', () => {
     busy.stop();
   });
 
-  it('never gives up on a job that had already ended when its caller\'s signal aborted', async () => {
+  it("never gives up on a job that had already ended when its caller's signal aborted", async () => {
     const late = new AbortController();
     const cancel = new AbortController();
     const ended = watch([late.signal]);

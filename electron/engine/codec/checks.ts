@@ -8,7 +8,10 @@ import { HashTap } from '../pipeline.js';
  * SHA-256 are the manifest's: the drill's own words for a truncated or damaged artifact.
  */
 export class StoredCheck extends HashTap {
-  constructor(private readonly artifact: Pick<Artifact, 'size' | 'sha256'>, onBytes?: (n: number) => void) {
+  constructor(
+    private readonly artifact: Pick<Artifact, 'size' | 'sha256'>,
+    onBytes?: (n: number) => void,
+  ) {
     super(onBytes);
   }
   override _flush(done: TransformCallback): void {
@@ -26,7 +29,10 @@ export function storedMismatch(want: Pick<Artifact, 'size' | 'sha256'>, got: { s
 /** Fails the stream once more than `max` bytes pass: a decompression bomb stops at its budget. */
 export class ByteLimit extends Transform {
   private seen = 0;
-  constructor(private readonly max: number, private readonly what: string) {
+  constructor(
+    private readonly max: number,
+    private readonly what: string,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

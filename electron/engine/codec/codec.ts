@@ -75,7 +75,10 @@ type Chain = (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteSt
 /** The artifact codec over one set's files: the chain of stages each artifact is written and read through. */
 export class ArtifactCodec implements ArtifactWriter, ArtifactReader {
   /** `encryption` is the run's, from the environment; none until encryption exists. */
-  constructor(private readonly files: ArtifactFiles, private readonly encryption: Packing['encryption'] = 'none') {}
+  constructor(
+    private readonly files: ArtifactFiles,
+    private readonly encryption: Packing['encryption'] = 'none',
+  ) {}
 
   async write(file: string, input: Readable, opts: WriteOptions): Promise<Written> {
     const packing: Packing = { compression: opts.compression, encryption: this.encryption };
@@ -110,7 +113,9 @@ export class ArtifactCodec implements ArtifactWriter, ArtifactReader {
 
   open(artifact: Artifact, opts: ReadOptions = {}): Readable {
     const out = new PassThrough();
-    const decode = stagesOf(artifact).reverse().map((s) => s.decode());
+    const decode = stagesOf(artifact)
+      .reverse()
+      .map((s) => s.decode());
     const chain: Chain = [this.files.open(artifact.file, { signal: opts.signal }), new StoredCheck(artifact), ...decode];
     if (decode.length) chain.push(new ByteLimit(budgetOf(artifact), artifact.file));
     if (opts.onBytes) chain.push(new HashTap(opts.onBytes));

@@ -17,7 +17,10 @@ export class CallActivity implements ActivityNote {
   private failure: FailureEntry = (shape) => ({ summary: shape.message, detail: shape });
   private success: { summary: string; detail?: unknown; outcome: ActivityOutcome; subject: Subject } | null = null;
 
-  constructor(private readonly catalog: Catalog, private readonly door: string) {}
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly door: string,
+  ) {}
 
   about(env: string | null, action: ActivityAction, failure?: FailureEntry): void {
     this.subject = { env, action };

@@ -17,7 +17,9 @@ export function drillHandlers(core: EngineCore): HandlerTable<'drill.run'> {
       const report = await runDrill(found.dir, { envKey: key, scratchRoot: path.join(core.home, 'scratch'), signal, onProgress });
       catalog.recordDrill(key, report);
       const failed = report.checks.filter((c) => c.status === 'FAIL');
-      log.done(report.passed ? `Drill of ${report.setId} passed ${report.checks.length} checks` : `Drill of ${report.setId} failed: ${failed.map((c) => `${c.target}: ${c.name}`).join('; ')}`, { outcome: report.passed ? 'success' : 'failed' });
+      log.done(report.passed ? `Drill of ${report.setId} passed ${report.checks.length} checks` : `Drill of ${report.setId} failed: ${failed.map((c) => `${c.target}: ${c.name}`).join('; ')}`, {
+        outcome: report.passed ? 'success' : 'failed',
+      });
       return report;
     },
   };

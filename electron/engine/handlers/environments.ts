@@ -19,7 +19,11 @@ export function environmentHandlers(core: EngineCore): HandlerTable<'env.list' |
     const before = catalog.findEnvironments(environmentKey(env))[0];
     const changes = before ? weakeningChanges(before, env) : [];
     if (!before || !changes.length) return;
-    requireConfirmation(before, confirm, catalog, { what: `this save ${sentenceList(changes)}, which needs its name typed to confirm`, command: 'lifeboat env import FILE', unchanged: 'Nothing was saved.' });
+    requireConfirmation(before, confirm, catalog, {
+      what: `this save ${sentenceList(changes)}, which needs its name typed to confirm`,
+      command: 'lifeboat env import FILE',
+      unchanged: 'Nothing was saved.',
+    });
   };
 
   /** What `env.check` tells the editor: whether its save will need the typed name, and why. */
@@ -38,24 +42,26 @@ export function environmentHandlers(core: EngineCore): HandlerTable<'env.list' |
   return {
     'env.list': async () => {
       const now = new Date();
-      return Promise.all(catalog.environments().map(async (env) => {
-        const key = environmentKey(env);
-        const sets = catalog.sets(key);
-        const status = await statusOf(catalog, env, now);
-        return {
-          key,
-          app: env.app,
-          name: env.name,
-          protection: env.protection,
-          location: env.location,
-          sources: env.sources.length,
-          sets: sets.length,
-          lastBackupAt: sets[0]?.finishedAt ?? null,
-          lastDrill: catalog.lastDrill(key),
-          health: { level: status.level, alerts: status.alerts.length },
-          confirmAs: confirmationName(env, catalog),
-        };
-      }));
+      return Promise.all(
+        catalog.environments().map(async (env) => {
+          const key = environmentKey(env);
+          const sets = catalog.sets(key);
+          const status = await statusOf(catalog, env, now);
+          return {
+            key,
+            app: env.app,
+            name: env.name,
+            protection: env.protection,
+            location: env.location,
+            sources: env.sources.length,
+            sets: sets.length,
+            lastBackupAt: sets[0]?.finishedAt ?? null,
+            lastDrill: catalog.lastDrill(key),
+            health: { level: status.level, alerts: status.alerts.length },
+            confirmAs: confirmationName(env, catalog),
+          };
+        }),
+      );
     },
     'env.get': async ({ env }) => core.environment(env),
     'env.save': async ({ environment, baseDir, confirm }, { log }) => {
@@ -75,7 +81,9 @@ export function environmentHandlers(core: EngineCore): HandlerTable<'env.list' |
       const env = parseEnvironment(await makeDemo(core.home), core.home);
       if (existing) return existing;
       catalog.saveEnvironment(env);
-      log.done(`Created the demo environment ${environmentKey(env)}: a notes database and an attachments folder in ${path.dirname(env.location)}`, { subject: { env: environmentKey(env), action: 'env.save' } });
+      log.done(`Created the demo environment ${environmentKey(env)}: a notes database and an attachments folder in ${path.dirname(env.location)}`, {
+        subject: { env: environmentKey(env), action: 'env.save' },
+      });
       return env;
     },
   };

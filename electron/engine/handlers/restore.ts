@@ -82,7 +82,17 @@ export function restoreHandlers(core: EngineCore): HandlerTable<'restore.preview
       const what = `${elsewhere ? `Restore of ${set} to ${elsewhere}` : `Restore of ${set}`}`;
       ctx.log.about(environmentKey(env), 'restore', (shape) => ({ summary: `${what}: ${shape.message}`, detail: shape }));
       try {
-        const result = await runRestore(env, found, { home: core.home, door: core.door, catalog, to, toDatabase, confirm, signal: ctx.signal, onProgress: ctx.onProgress, drill: () => restoreDrill(env, found, ctx) });
+        const result = await runRestore(env, found, {
+          home: core.home,
+          door: core.door,
+          catalog,
+          to,
+          toDatabase,
+          confirm,
+          signal: ctx.signal,
+          onProgress: ctx.onProgress,
+          drill: () => restoreDrill(env, found, ctx),
+        });
         if (result.safetySet) await syncSets(catalog, env);
         const safety = result.safetySet ? `; safety backup ${result.safetySet.id}` : '; no live data to save first';
         ctx.log.done(`${what} verified (${result.verification.length} checks)${elsewhere ? '' : safety}`, { detail: result });

@@ -9,7 +9,12 @@ export function scheduleHandlers(core: EngineCore): HandlerTable<'schedule.runDu
   /** Where and how the operating system's timer is written. */
   const timerOptions = (platform: Platform | undefined, method: LinuxTimerMethod | undefined): TimerOptions => {
     const current = process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
-    if (!core.runDueCommand) throw new LifeboatError('TIMER_FAILED', 'This Lifeboat cannot tell how to start its command line, so it cannot install a timer.', 'Install the timer from the command line: lifeboat schedule install.');
+    if (!core.runDueCommand)
+      throw new LifeboatError(
+        'TIMER_FAILED',
+        'This Lifeboat cannot tell how to start its command line, so it cannot install a timer.',
+        'Install the timer from the command line: lifeboat schedule install.',
+      );
     return { platform: platform ?? current, method, home: core.home, command: core.runDueCommand, env: process.env };
   };
   return {

@@ -54,7 +54,10 @@ export function folderArtifacts(dir: string): ArtifactFiles {
  */
 class FileSink extends Writable {
   private pending: Promise<void> = Promise.resolve();
-  constructor(private readonly fh: FileHandle, private readonly at: string) {
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly at: string,
+  ) {
     super();
   }
   /** Resolves once no write is in flight, so the handle can be synced or closed. */
@@ -62,7 +65,10 @@ class FileSink extends Writable {
     return this.pending.catch(() => undefined);
   }
   override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
-    this.put(chunks.map((c) => c.chunk), done);
+    this.put(
+      chunks.map((c) => c.chunk),
+      done,
+    );
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     this.put([chunk], done);

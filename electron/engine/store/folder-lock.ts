@@ -77,12 +77,20 @@ async function lockFileError(err: unknown, location: string, file: string): Prom
   const space = await fs.statfs(location).catch(() => undefined);
   const full = code.startsWith('SQLITE_FULL') || (code.startsWith('SQLITE_CANTOPEN') && space !== undefined && (space.bavail === 0 || space.ffree === 0));
   if (full) {
-    return new LifeboatError('DISK_FULL', `Disk full at the backup location ${location}: Lifeboat could not create its lock file ${path.basename(file)} there.`, 'Free space (or inodes) on that disk, or prune old sets, then try again; nothing was changed.');
+    return new LifeboatError(
+      'DISK_FULL',
+      `Disk full at the backup location ${location}: Lifeboat could not create its lock file ${path.basename(file)} there.`,
+      'Free space (or inodes) on that disk, or prune old sets, then try again; nothing was changed.',
+    );
   }
   const known = fsError(err, file, true);
   if (known) return known;
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR')) {
-    return new LifeboatError('LOCATION_UNWRITABLE', `Lifeboat could not create its lock file in the backup location ${location} (${code}).`, 'Check that the location is a folder on a mounted, writable disk that the user running Lifeboat may write, then try again; nothing was changed.');
+    return new LifeboatError(
+      'LOCATION_UNWRITABLE',
+      `Lifeboat could not create its lock file in the backup location ${location} (${code}).`,
+      'Check that the location is a folder on a mounted, writable disk that the user running Lifeboat may write, then try again; nothing was changed.',
+    );
   }
   return err;
 }

@@ -41,7 +41,10 @@ function filesIn(dir: string): Required<ArtifactFiles> {
 }
 
 class LocalSealedSet implements SealedSet {
-  constructor(readonly id: string, readonly dir: string) {}
+  constructor(
+    readonly id: string,
+    readonly dir: string,
+  ) {}
   readManifest(): Promise<ManifestRead> {
     return readManifest(this.dir);
   }
@@ -65,7 +68,11 @@ const COPY_INSTEAD = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK
 class LocalPartialSet implements PartialSet {
   private state: 'open' | 'sealed' | 'discarded' = 'open';
   readonly scratch: string;
-  constructor(private readonly store: LocalFolderStore, readonly id: string, readonly dir: string) {
+  constructor(
+    private readonly store: LocalFolderStore,
+    readonly id: string,
+    readonly dir: string,
+  ) {
     this.scratch = path.join(dir, '.scratch');
   }
   create(file: string): Promise<NewArtifactFile> {
@@ -136,7 +143,14 @@ export class LocalFolderStore implements SetStore {
     try {
       await makeFolders(location, 0o700);
     } catch (err) {
-      throw fsError(err, location, true) ?? new LifeboatError('LOCATION_UNWRITABLE', `The backup location ${location} cannot be created: ${(err as Error).message}.`, 'Choose a location on a writable disk that the user running Lifeboat owns.');
+      throw (
+        fsError(err, location, true) ??
+        new LifeboatError(
+          'LOCATION_UNWRITABLE',
+          `The backup location ${location} cannot be created: ${(err as Error).message}.`,
+          'Choose a location on a writable disk that the user running Lifeboat owns.',
+        )
+      );
     }
     const verdict = await probeLocation(location);
     if (!verdict.ok) throw refuse(verdict.problem);
@@ -149,7 +163,10 @@ export class LocalFolderStore implements SetStore {
   }
 
   async has(id: string): Promise<boolean> {
-    return fs.stat(path.join(this.location, id)).then((s) => s.isDirectory(), () => false);
+    return fs.stat(path.join(this.location, id)).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
   }
 
   set(id: string): SealedSet {
@@ -201,7 +218,10 @@ export class LocalFolderStore implements SetStore {
   }
 
   async isPinned(id: string): Promise<boolean> {
-    return fs.stat(pinFile(this.location, id)).then(() => true, () => false);
+    return fs.stat(pinFile(this.location, id)).then(
+      () => true,
+      () => false,
+    );
   }
 
   pin(id: string, pinned: boolean, door: string): Promise<void> {
@@ -237,7 +257,12 @@ export class LocalFolderStore implements SetStore {
   /** The nearest existing folder at or above the location, its device and free bytes. */
   async disk(): Promise<StoreDisk> {
     let dir = this.location;
-    while (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
+    while (
+      !(await fs.stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    ) {
       const up = path.dirname(dir);
       if (up === dir) break;
       dir = up;

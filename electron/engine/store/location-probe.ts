@@ -95,9 +95,17 @@ async function writeTestFile(at: string): Promise<LocationProblem | null> {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     if (code === 'EROFS') return { code: 'LOCATION_UNWRITABLE', message: `${at} is on a read-only filesystem`, hint: 'Choose a folder on a writable disk, or remount that filesystem read-write.' };
     if (code === 'ENOSPC' || code === 'EDQUOT') {
-      return { code: 'DISK_FULL', message: `${at} cannot hold backups: a test file could not be ${step} there (${code}: no space, inode or quota left)`, hint: 'Free space on that disk (or prune old sets), or choose a folder on another disk.' };
+      return {
+        code: 'DISK_FULL',
+        message: `${at} cannot hold backups: a test file could not be ${step} there (${code}: no space, inode or quota left)`,
+        hint: 'Free space on that disk (or prune old sets), or choose a folder on another disk.',
+      };
     }
-    return { code: 'LOCATION_UNWRITABLE', message: `${at} cannot hold backups: a test file could not be ${step} there (${code})`, hint: 'Lifeboat must create, write, fsync and remove files there: choose a folder on a local disk, or fix that filesystem (permissions, mount options).' };
+    return {
+      code: 'LOCATION_UNWRITABLE',
+      message: `${at} cannot hold backups: a test file could not be ${step} there (${code})`,
+      hint: 'Lifeboat must create, write, fsync and remove files there: choose a folder on a local disk, or fix that filesystem (permissions, mount options).',
+    };
   }
 }
 
@@ -130,7 +138,15 @@ export async function probeLocation(location: string, timeoutMs = PROBE_MS): Pro
   }
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<LocationProblem>((resolve) => {
-    timer = setTimeout(() => resolve({ code: 'LOCATION_UNWRITABLE', message: `${at} did not answer within ${Math.round(timeoutMs / 1000)} s when a test file was written there`, hint: 'The disk or network share behind it may be asleep or hung: check that it answers (ls it), or choose another folder.' }), timeoutMs);
+    timer = setTimeout(
+      () =>
+        resolve({
+          code: 'LOCATION_UNWRITABLE',
+          message: `${at} did not answer within ${Math.round(timeoutMs / 1000)} s when a test file was written there`,
+          hint: 'The disk or network share behind it may be asleep or hung: check that it answers (ls it), or choose another folder.',
+        }),
+      timeoutMs,
+    );
   });
   const failed = await Promise.race([writeTestFile(at), late]).finally(() => clearTimeout(timer));
   if (failed) return { ok: false, problem: failed };

@@ -16,7 +16,12 @@ export function pinFile(location: string, setId: string): string {
 
 /** The ids of this environment's pinned sets, from a listing of its location. */
 export function pinnedIn(names: readonly string[], app: string, env: string): Set<string> {
-  return new Set(names.filter((n) => n.startsWith(PIN_PREFIX)).map((n) => n.slice(PIN_PREFIX.length)).filter((id) => isSetOf(id, app, env)));
+  return new Set(
+    names
+      .filter((n) => n.startsWith(PIN_PREFIX))
+      .map((n) => n.slice(PIN_PREFIX.length))
+      .filter((id) => isSetOf(id, app, env)),
+  );
 }
 
 /** Writes or removes a set's pin marker, durably (the folder entry is fsynced either way). */

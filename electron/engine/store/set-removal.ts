@@ -33,7 +33,14 @@ export async function removeSetFolder(location: string, setId: string, hooks: Re
     noteProgress();
     return { id: setId, path: dir, sizeBytes };
   } catch (err) {
-    throw fsError(err, dir, true) ?? new LifeboatError('WRITE_FAILED', `${setId} could not be deleted: ${(err as Error).message}.`, 'Check the permissions of the backup location; a set that was hidden but not removed is cleaned up by the next prune or backup.');
+    throw (
+      fsError(err, dir, true) ??
+      new LifeboatError(
+        'WRITE_FAILED',
+        `${setId} could not be deleted: ${(err as Error).message}.`,
+        'Check the permissions of the backup location; a set that was hidden but not removed is cleaned up by the next prune or backup.',
+      )
+    );
   }
 }
 

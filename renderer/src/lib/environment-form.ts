@@ -108,10 +108,24 @@ export function blankRetention(): RetentionForm {
 
 export function blankForm(kinds: KindDescription[]): EnvironmentForm {
   const first = kinds[0];
-  return { app: '', name: '', protection: 'normal', location: '', kinds, sources: first ? [blankSource(first.kind, first.defaultName, kinds)] : [], schedule: blankSchedule(), retention: blankRetention(), alerts: alertsFormOf(undefined), origin: null };
+  return {
+    app: '',
+    name: '',
+    protection: 'normal',
+    location: '',
+    kinds,
+    sources: first ? [blankSource(first.kind, first.defaultName, kinds)] : [],
+    schedule: blankSchedule(),
+    retention: blankRetention(),
+    alerts: alertsFormOf(undefined),
+    origin: null,
+  };
 }
 
-const varsText = (env: Record<string, string> | undefined) => Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`).join('\n');
+const varsText = (env: Record<string, string> | undefined) =>
+  Object.entries(env ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
 const text = (v: number | string | undefined) => (v === undefined ? '' : String(v));
 
 /** The value at a dotted key (`dump.argv`) of an object, or undefined. */
@@ -161,7 +175,8 @@ export function scheduleFormOf(schedule: Environment['schedule']): ScheduleForm 
   let m: RegExpExecArray | null;
   if (at === 'hourly') return { ...on, preset: 'hourly' };
   if ((m = new RegExp(`^daily${CLOCK}$`).exec(at)) && clockOf(m[1], m[2])) return { ...on, preset: 'daily', time: clockOf(m[1], m[2])! };
-  if ((m = new RegExp(`^weekly(?:\\s+(${WEEKDAYS.join('|')})[a-z]*)?${CLOCK}$`).exec(at)) && clockOf(m[2], m[3])) return { ...on, preset: 'weekly', weekday: m[1] ?? 'sun', time: clockOf(m[2], m[3])! };
+  if ((m = new RegExp(`^weekly(?:\\s+(${WEEKDAYS.join('|')})[a-z]*)?${CLOCK}$`).exec(at)) && clockOf(m[2], m[3]))
+    return { ...on, preset: 'weekly', weekday: m[1] ?? 'sun', time: clockOf(m[2], m[3])! };
   if ((m = new RegExp(`^monthly(?:\\s+(\\d{1,2}))?${CLOCK}$`).exec(at)) && clockOf(m[2], m[3]) && Number(m[1] ?? 1) >= 1 && Number(m[1] ?? 1) <= 28) {
     return { ...on, preset: 'monthly', day: String(Number(m[1] ?? 1)), time: clockOf(m[2], m[3])! };
   }
@@ -213,7 +228,11 @@ export function formOf(env: Environment, kinds: KindDescription[]): EnvironmentF
   };
 }
 
-const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 /** Writes a trimmed text, or removes the field when the text is empty (its default applies). */
 function setText(obj: Json, key: string, value: string): void {

@@ -97,7 +97,7 @@ export function createWebBridge(page: WebBridgePage = browserPage()): LifeboatBr
     } catch {
       return { ok: false, error: unreachable(`an answer that is not JSON, HTTP ${res.status}`) };
     }
-    if (res.status === 401) forget('The web host no longer knows this page\'s session (it was restarted).');
+    if (res.status === 401) forget("The web host no longer knows this page's session (it was restarted).");
     return isOutcome(body) ? body : { ok: false, error: unreachable(`an answer of an unknown shape, HTTP ${res.status}`) };
   }
 
@@ -120,7 +120,7 @@ export function createWebBridge(page: WebBridgePage = browserPage()): LifeboatBr
       if (!secret) return;
       try {
         const res = await page.fetch(`${location.origin}/api/events`, { headers: { [SESSION_HEADER]: secret }, signal });
-        if (res.status === 401) return forget('The web host no longer knows this page\'s session (it was restarted).');
+        if (res.status === 401) return forget("The web host no longer knows this page's session (it was restarted).");
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         // Events may have been missed while the stream was down: screens reload what they show.
         if (connectedBefore) emit({ type: 'changed', env: null });
@@ -149,7 +149,11 @@ export function createWebBridge(page: WebBridgePage = browserPage()): LifeboatBr
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = frame.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n');
+          const data = frame
+            .split('\n')
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trimStart())
+            .join('\n');
           if (!data) continue; // a heartbeat comment
           try {
             emit(JSON.parse(data) as BridgeEvent);

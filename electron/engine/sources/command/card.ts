@@ -14,7 +14,9 @@ export function commandCard(a: Artifact, src: Source | undefined): CardSection |
  * file is opened in this folder and the reader's shell stays here.
  */
 function stepLine(step: CommandStep, first = ''): string {
-  const env = Object.entries(step.env).map(([k, v]) => `${k}=${shellWord(v)} `).join('');
+  const env = Object.entries(step.env)
+    .map(([k, v]) => `${k}=${shellWord(v)} `)
+    .join('');
   return `(${first}${step.cwd ? `cd ${shellWord(step.cwd)} && ` : ''}${env}${step.argv.map(shellWord).join(' ')})`;
 }
 

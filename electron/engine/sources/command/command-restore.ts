@@ -46,13 +46,25 @@ function target(source: CommandSource, destination: RestoreDestination | null): 
 export function loadingOf(source: CommandSource): CommandLoading {
   const restore = shown(source.restore);
   if (source.reset) {
-    return { reset: source.reset.argv, merges: 'no', note: `Runs ${shown(source.reset)} first, then ${restore}: the data becomes exactly the set, and undoing this restore (its safety backup, loaded the same way) puts back exactly what is there now.` };
+    return {
+      reset: source.reset.argv,
+      merges: 'no',
+      note: `Runs ${shown(source.reset)} first, then ${restore}: the data becomes exactly the set, and undoing this restore (its safety backup, loaded the same way) puts back exactly what is there now.`,
+    };
   }
   const exact = `Give the source a "reset" command that empties what the dump covers (e.g. python3 manage.py flush --no-input) to make the restore and its undo exact.`;
   if (source.format === 'django-fixture') {
-    return { reset: null, merges: 'yes', note: `${restore} adds and updates objects, it never deletes any: objects that the live data has and the set does not are kept. Undo re-loads the objects of the safety backup but does not remove objects this restore adds. ${exact}` };
+    return {
+      reset: null,
+      merges: 'yes',
+      note: `${restore} adds and updates objects, it never deletes any: objects that the live data has and the set does not are kept. Undo re-loads the objects of the safety backup but does not remove objects this restore adds. ${exact}`,
+    };
   }
-  return { reset: null, merges: 'unknown', note: `Lifeboat cannot tell whether ${restore} replaces the data or adds to it. If it adds, undo re-loads the safety backup but does not remove what this restore adds. ${exact}` };
+  return {
+    reset: null,
+    merges: 'unknown',
+    note: `Lifeboat cannot tell whether ${restore} replaces the data or adds to it. If it adds, undo re-loads the safety backup but does not remove what this restore adds. ${exact}`,
+  };
 }
 
 /**
@@ -64,7 +76,8 @@ function undoLimit(source: CommandSource, verification: DrillCheck[]): string | 
     const kept = verification.find((c) => c.name === BEYOND && c.status !== 'PASS');
     return kept ? `its reset command (${shown(source.reset)}) did not remove every object that the set lacks (${kept.reason}), so undoing may also leave objects behind` : null;
   }
-  if (source.format === 'django-fixture') return `its restore merges (loaddata adds and updates, it never deletes): undoing re-loads the objects of the safety set, but does not remove the objects this restore added. Give the source a "reset" command to make undo exact.`;
+  if (source.format === 'django-fixture')
+    return `its restore merges (loaddata adds and updates, it never deletes): undoing re-loads the objects of the safety set, but does not remove the objects this restore added. Give the source a "reset" command to make undo exact.`;
   return `Lifeboat cannot tell whether its restore command replaces the data or adds to it: undoing feeds the safety set back through it, and if it adds, what this restore added stays. Give the source a "reset" command to make undo exact.`;
 }
 
@@ -78,12 +91,21 @@ const BEYOND = 'no objects beyond the set';
 async function preview(ctx: Ctx): Promise<SourcePreview> {
   const { details } = outputIn(ctx);
   const live = !ctx.destination;
-  const exists = live || (await fs.stat(ctx.target).then(() => true, () => false));
+  const exists =
+    live ||
+    (await fs.stat(ctx.target).then(
+      () => true,
+      () => false,
+    ));
   const base = { source: ctx.source.name, target: ctx.target, targetExists: exists };
   const loading = live ? { loading: loadingOf(ctx.source) } : {};
   if (details.format !== 'django-fixture') return { type: 'command', ...base, argv: live ? ctx.source.restore.argv : [], inputBytes: details.rawSize, ...loading };
   let now = new Map<string, number>();
-  if (live) now = await runDump(ctx.source, ctx.signal, readFixture).then((f) => new Map(f.models.map((m) => [m.name, m.rows])), () => new Map());
+  if (live)
+    now = await runDump(ctx.source, ctx.signal, readFixture).then(
+      (f) => new Map(f.models.map((m) => [m.name, m.rows])),
+      () => new Map(),
+    );
   const inSet = new Map((details.models ?? []).map((m) => [m.name, m.rows]));
   const names = [...new Set([...now.keys(), ...inSet.keys()])].sort();
   return { type: 'tables', ...base, tables: names.map((name) => ({ name, now: now.get(name) ?? null, inSet: inSet.get(name) ?? null })), ...loading };
@@ -91,7 +113,10 @@ async function preview(ctx: Ctx): Promise<SourcePreview> {
 
 /** Lifeboat cannot see inside the application: whether it may load data now is the operator's to judge. */
 async function inUse(source: CommandSource): Promise<InUse> {
-  return { status: 'unknown', reason: `Lifeboat cannot see whether the application is busy; the restore runs ${source.reset ? `${shown(source.reset)}, then ` : ''}${shown(source.restore)}, so stop the application first if it must not be used meanwhile` };
+  return {
+    status: 'unknown',
+    reason: `Lifeboat cannot see whether the application is busy; the restore runs ${source.reset ? `${shown(source.reset)}, then ` : ''}${shown(source.restore)}, so stop the application first if it must not be used meanwhile`,
+  };
 }
 
 /** Feeds the set's output to the restore command's standard input; a restore test writes it to a file instead. */
@@ -111,7 +136,13 @@ async function apply(ctx: Ctx): Promise<DrillCheck[]> {
   }
   const loading = performance.now();
   await feed(ctx.source, ctx.reader, artifact, ctx.signal);
-  checks.push({ target: ctx.target, name: 'restore command succeeded', status: 'PASS', reason: `${shown(ctx.source.restore)} read ${artifact.details.rawSize} bytes and exited with status 0`, durationMs: performance.now() - loading });
+  checks.push({
+    target: ctx.target,
+    name: 'restore command succeeded',
+    status: 'PASS',
+    reason: `${shown(ctx.source.restore)} read ${artifact.details.rawSize} bytes and exited with status 0`,
+    durationMs: performance.now() - loading,
+  });
   return checks;
 }
 
@@ -173,7 +204,8 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
       const tap = new HashTap();
       await pipeline(createReadStream(ctx.target), tap, drain);
       const sha = tap.digest();
-      if (tap.bytes !== d.rawSize || sha !== d.rawSha256) throw new Error(`${tap.bytes} bytes with SHA-256 ${sha.slice(0, 12)}…, the manifest records ${d.rawSize} bytes and ${d.rawSha256.slice(0, 12)}…`);
+      if (tap.bytes !== d.rawSize || sha !== d.rawSha256)
+        throw new Error(`${tap.bytes} bytes with SHA-256 ${sha.slice(0, 12)}…, the manifest records ${d.rawSize} bytes and ${d.rawSha256.slice(0, 12)}…`);
       return `${d.rawSize} bytes, SHA-256 matches`;
     });
     return checks;
@@ -183,19 +215,24 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
     await proveOutput(ctx.reader, artifact, (obj) => wanted.set(objectDigest(obj), objectLabel(obj)));
     let extra = 0;
     await timedCheck(checks, ctx.target, 'every object of the set is back, field for field', async () => {
-      const found = await runDump(ctx.source, ctx.signal, (out) => readFixture(out, (obj) => {
-        if (!wanted.delete(objectDigest(obj))) extra++;
-      }));
+      const found = await runDump(ctx.source, ctx.signal, (out) =>
+        readFixture(out, (obj) => {
+          if (!wanted.delete(objectDigest(obj))) extra++;
+        }),
+      );
       if (wanted.size) throw new Error(`${count(wanted.size, 'object')} of the set ${wanted.size === 1 ? 'is' : 'are'} missing or different now: ${[...wanted.values()].slice(0, 5).join(', ')}`);
       return `${count(found.objects - extra, 'object')} of the set found by ${shown(ctx.source.dump)}`;
     });
     const kept = `${count(extra, 'object')} that the set does not have ${extra === 1 ? 'is' : 'are'} there`;
     if (checks.at(-1)?.status === 'PASS' && ctx.source.reset) {
       // A reset ran first: the data should be exactly the set; what is left, it did not remove.
-      checks.push(extra
-        ? { target: ctx.target, name: BEYOND, status: 'WARN', reason: `${kept} although ${shown(ctx.source.reset)} ran first: it does not remove everything the dump covers`, durationMs: 0 }
-        : { target: ctx.target, name: BEYOND, status: 'PASS', reason: `${shown(ctx.source.reset)} ran first; the data is exactly the set`, durationMs: 0 });
-    } else if (checks.at(-1)?.status === 'PASS' && extra) checks.push({ target: ctx.target, name: BEYOND, status: 'WARN', reason: `${kept}, kept: loaddata adds and updates objects, it never deletes any`, durationMs: 0 });
+      checks.push(
+        extra
+          ? { target: ctx.target, name: BEYOND, status: 'WARN', reason: `${kept} although ${shown(ctx.source.reset)} ran first: it does not remove everything the dump covers`, durationMs: 0 }
+          : { target: ctx.target, name: BEYOND, status: 'PASS', reason: `${shown(ctx.source.reset)} ran first; the data is exactly the set`, durationMs: 0 },
+      );
+    } else if (checks.at(-1)?.status === 'PASS' && extra)
+      checks.push({ target: ctx.target, name: BEYOND, status: 'WARN', reason: `${kept}, kept: loaddata adds and updates objects, it never deletes any`, durationMs: 0 });
     return checks;
   }
   const tap = new HashTap();
@@ -208,7 +245,13 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
   checks.push(
     same
       ? { target: ctx.target, name: 'output as recorded', status: 'PASS', reason: `the dump command prints exactly the set's ${d.rawSize} bytes`, durationMs: 0 }
-      : { target: ctx.target, name: 'output as recorded', status: 'WARN', reason: `the dump command now prints ${tap.bytes} bytes that differ from the set's ${d.rawSize}; output without a known format cannot be compared further`, durationMs: 0 },
+      : {
+          target: ctx.target,
+          name: 'output as recorded',
+          status: 'WARN',
+          reason: `the dump command now prints ${tap.bytes} bytes that differ from the set's ${d.rawSize}; output without a known format cannot be compared further`,
+          durationMs: 0,
+        },
   );
   return checks;
 }
@@ -218,7 +261,12 @@ export const commandRestore: ApplyRestore<CommandSource> = {
   atomic: false,
   target,
   /** Live, the application's data is taken to exist: a restore always saves it first with the dump command. */
-  exists: async (ctx) => !ctx.destination || fs.stat(ctx.target).then(() => true, () => false),
+  exists: async (ctx) =>
+    !ctx.destination ||
+    fs.stat(ctx.target).then(
+      () => true,
+      () => false,
+    ),
   preview,
   inUse,
   /** Live: the restore command's folder and program are there (a restore test runs nothing). */

@@ -23,9 +23,20 @@ export function shown(step: CommandStep): string {
 async function findProgram(step: CommandStep): Promise<string | undefined> {
   const name = step.argv[0]!;
   const env = { ...process.env, ...step.env };
-  const candidates = name.includes('/') ? [path.resolve(step.cwd ?? process.cwd(), name)] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, name));
+  const candidates = name.includes('/')
+    ? [path.resolve(step.cwd ?? process.cwd(), name)]
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, name));
   for (const c of candidates) {
-    if (await fs.access(c, constants.X_OK).then(() => true, () => false)) return c;
+    if (
+      await fs.access(c, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return c;
   }
   return undefined;
 }
@@ -43,11 +54,21 @@ function stepOf(source: CommandSource, which: StepName): CommandStep {
 /** Checks a step can run: its folder exists and its program is installed. */
 export async function checkStep(source: CommandSource, which: StepName): Promise<void> {
   const step = stepOf(source, which);
-  if (step.cwd && !(await fs.stat(step.cwd).then((s) => s.isDirectory(), () => false))) {
+  if (
+    step.cwd &&
+    !(await fs.stat(step.cwd).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
     throw new LifeboatError('SOURCE_MISSING', `The ${which} command of source "${source.name}" runs in ${step.cwd}, which is not a folder.`, `Correct "${which}.cwd" of source "${source.name}".`);
   }
   if (!(await findProgram(step))) {
-    throw new LifeboatError('TOOL_MISSING', `The ${which} command of source "${source.name}" runs ${step.argv[0]}, which is not ${step.argv[0]!.includes('/') ? 'an executable file' : 'found on the PATH'}.`, `Install it, or give its full path as the first entry of "${which}.argv" of source "${source.name}".`);
+    throw new LifeboatError(
+      'TOOL_MISSING',
+      `The ${which} command of source "${source.name}" runs ${step.argv[0]}, which is not ${step.argv[0]!.includes('/') ? 'an executable file' : 'found on the PATH'}.`,
+      `Install it, or give its full path as the first entry of "${which}.argv" of source "${source.name}".`,
+    );
   }
 }
 
@@ -68,8 +89,17 @@ export function stepError(source: CommandSource, which: StepName, exit: ProgramE
   const how = describeExit(exit, source.timeoutSeconds * 1000);
   const step = stepOf(source, which);
   const stderr = said(exit.stderr, 'stderr');
-  if (exit.timedOut) return new LifeboatError('TIMED_OUT', `The ${which} command of source "${source.name}" (${shown(step)}) ${how}${stderr}.`, `Raise "timeoutSeconds" of source "${source.name}" if it needs longer, or find what it waits for. ${afterwards}`);
-  return new LifeboatError(which === 'dump' ? 'COMMAND_FAILED' : 'RESTORE_FAILED', `The ${which} command of source "${source.name}" (${shown(step)}) ${how}${stderr}.`, `Run it by hand in ${step.cwd ?? 'the same folder'} to see why. ${afterwards}`);
+  if (exit.timedOut)
+    return new LifeboatError(
+      'TIMED_OUT',
+      `The ${which} command of source "${source.name}" (${shown(step)}) ${how}${stderr}.`,
+      `Raise "timeoutSeconds" of source "${source.name}" if it needs longer, or find what it waits for. ${afterwards}`,
+    );
+  return new LifeboatError(
+    which === 'dump' ? 'COMMAND_FAILED' : 'RESTORE_FAILED',
+    `The ${which} command of source "${source.name}" (${shown(step)}) ${how}${stderr}.`,
+    `Run it by hand in ${step.cwd ?? 'the same folder'} to see why. ${afterwards}`,
+  );
 }
 
 /** Awaits a step; throws when it could not start or did not exit with status 0. */
@@ -78,7 +108,11 @@ export async function finishStep(source: CommandSource, which: StepName, running
   try {
     exit = await running.exit;
   } catch (err) {
-    throw new LifeboatError('TOOL_MISSING', `The ${which} command of source "${source.name}" could not be started: ${(err as Error).message}.`, `Check "${which}.argv" and "${which}.cwd" of source "${source.name}". ${afterwards}`);
+    throw new LifeboatError(
+      'TOOL_MISSING',
+      `The ${which} command of source "${source.name}" could not be started: ${(err as Error).message}.`,
+      `Check "${which}.argv" and "${which}.cwd" of source "${source.name}". ${afterwards}`,
+    );
   }
   if (exit.code !== 0) throw stepError(source, which, exit, afterwards);
 }
@@ -124,7 +158,11 @@ async function capture(ctx: CaptureContext<CommandSource>): Promise<Artifact[]> 
     await finishStep(source, 'dump', running, nothing);
   }
   if (written.raw.size === 0) {
-    throw new LifeboatError('COMMAND_FAILED', `The dump command of source "${source.name}" (${shown(source.dump)}) exited with status 0 but printed nothing.`, `A dump command must write the data to its standard output; check "dump.argv" (e.g. no --output option). ${nothing}`);
+    throw new LifeboatError(
+      'COMMAND_FAILED',
+      `The dump command of source "${source.name}" (${shown(source.dump)}) exited with status 0 but printed nothing.`,
+      `A dump command must write the data to its standard output; check "dump.argv" (e.g. no --output option). ${nothing}`,
+    );
   }
   const details: CommandOutputDetails = { type: 'command-output', rawSize: written.raw.size, rawSha256: written.raw.sha256, format: source.format ?? 'raw' };
   const artifact: Artifact = { source: source.name, kind: 'command', ...written.stored, details };
@@ -133,7 +171,11 @@ async function capture(ctx: CaptureContext<CommandSource>): Promise<Artifact[]> 
     try {
       details.models = (await readFixture(writer.open(artifact, { signal }))).models;
     } catch (err) {
-      throw new LifeboatError('COMMAND_FAILED', `The output of the dump command of source "${source.name}" is not a Django JSON fixture: ${(err as Error).message}.`, `Make it print only JSON (dumpdata --format json, without --output), or remove "format" from the source. ${nothing}`);
+      throw new LifeboatError(
+        'COMMAND_FAILED',
+        `The output of the dump command of source "${source.name}" is not a Django JSON fixture: ${(err as Error).message}.`,
+        `Make it print only JSON (dumpdata --format json, without --output), or remove "format" from the source. ${nothing}`,
+      );
     }
   }
   progress.addFiles(1);
@@ -149,7 +191,11 @@ export function outputOf(artifacts: Artifact[]): (Artifact & { details: CommandO
  * Reads the stored output once: its size and SHA-256 against the manifest and, for a Django
  * fixture, every object's shape and the objects per model.
  */
-export async function proveOutput(reader: ArtifactReader, artifact: Artifact & { details: CommandOutputDetails }, onObject?: (obj: FixtureObject) => void): Promise<{ size: number; sha256: string; fixture?: FixtureSummary; fixtureError?: string }> {
+export async function proveOutput(
+  reader: ArtifactReader,
+  artifact: Artifact & { details: CommandOutputDetails },
+  onObject?: (obj: FixtureObject) => void,
+): Promise<{ size: number; sha256: string; fixture?: FixtureSummary; fixtureError?: string }> {
   const details = artifact.details;
   const tap = new HashTap();
   const plain = new PassThrough();
@@ -174,7 +220,10 @@ export function compareModels(recorded: { name: string; rows: number }[], found:
   const want = new Map(recorded.map((m) => [m.name, m.rows]));
   const wrong = names.filter((n) => (want.get(n) ?? 0) !== (now.get(n) ?? 0)).map((n) => `${n}: ${now.get(n) ?? 0} objects, recorded ${want.get(n) ?? 0}`);
   if (wrong.length) throw new Error(wrong.slice(0, 10).join('; '));
-  return `${count(recorded.reduce((n, m) => n + m.rows, 0), 'object')} of ${count(recorded.length, 'model')}`;
+  return `${count(
+    recorded.reduce((n, m) => n + m.rows, 0),
+    'object',
+  )} of ${count(recorded.length, 'model')}`;
 }
 
 /**
@@ -216,7 +265,8 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
   const whole = await timedCheck(checks, artifact.file, 'decompresses to the recorded output', async () => {
     proof = await proveOutput(ctx.reader, artifact);
     ctx.progress.addBytes(proof.size);
-    if (proof.size !== d.rawSize || proof.sha256 !== d.rawSha256) throw new Error(`decompressed to ${proof.size} bytes with SHA-256 ${proof.sha256.slice(0, 12)}…, the manifest records ${d.rawSize} bytes and ${d.rawSha256.slice(0, 12)}…`);
+    if (proof.size !== d.rawSize || proof.sha256 !== d.rawSha256)
+      throw new Error(`decompressed to ${proof.size} bytes with SHA-256 ${proof.sha256.slice(0, 12)}…, the manifest records ${d.rawSize} bytes and ${d.rawSha256.slice(0, 12)}…`);
     return `${d.rawSize} bytes, SHA-256 matches`;
   });
   if (!whole || !proof) return checks;

@@ -9,7 +9,11 @@ import type { RestoreDestination } from './types.js';
  */
 export function destinationFolder(source: Source, destination: RestoreDestination): string {
   if (!destination.folder) {
-    throw new LifeboatError('BAD_ARGUMENT', `Source "${source.name}" (${source.kind}) is restored into a folder, and this restore test names only a database.`, 'Give a folder too (on the command line: --to DIR); its data will go into DIR/' + source.name + '.');
+    throw new LifeboatError(
+      'BAD_ARGUMENT',
+      `Source "${source.name}" (${source.kind}) is restored into a folder, and this restore test names only a database.`,
+      'Give a folder too (on the command line: --to DIR); its data will go into DIR/' + source.name + '.',
+    );
   }
   return path.join(path.resolve(destination.folder), source.name);
 }

@@ -34,16 +34,28 @@ export async function proveOwners(checks: DrillCheck[], target: string, plan: Ow
     push(name, 'FAIL', `${count(moved.length, 'path')} changed after the restore gave ${moved.length === 1 ? 'it its' : 'them their'} owner and mode: ${firstFew(moved)}`);
   } else if (notSet.length) {
     const list = notSet.map(({ abs, placed: p }) => `${abs} (${show(p.got)}, ${p.isNew ? 'the set records' : 'was'} ${show(p.want)})`);
-    push(name, 'WARN', `Lifeboat runs as uid ${plan.uid}, not root, so ${count(notSet.length, 'path')} could not be given back ${notSet.length === 1 ? 'its' : 'their'} owner (a new path: the one the set records); it set the group and mode where it was allowed to: ${firstFew(list, NAMED)}. Run the restore as root, or give them back with chown.`);
+    push(
+      name,
+      'WARN',
+      `Lifeboat runs as uid ${plan.uid}, not root, so ${count(notSet.length, 'path')} could not be given back ${notSet.length === 1 ? 'its' : 'their'} owner (a new path: the one the set records); it set the group and mode where it was allowed to: ${firstFew(list, NAMED)}. Run the restore as root, or give them back with chown.`,
+    );
   } else if (plan.inPlace) {
     const fresh = paths.filter((p) => p.placed.isNew).length;
-    push(name, 'PASS', `${count(paths.length - fresh, 'path')} have the owner, group and mode the live data had${fresh ? `; ${count(fresh, 'new path')} the owner the set records (or their folder's) and the recorded mode` : ''}`);
+    push(
+      name,
+      'PASS',
+      `${count(paths.length - fresh, 'path')} have the owner, group and mode the live data had${fresh ? `; ${count(fresh, 'new path')} the owner the set records (or their folder's) and the recorded mode` : ''}`,
+    );
   } else {
     push(name, 'PASS', `${count(paths.length, 'path')} have their recorded modes; owners left to uid ${plan.uid}: a restore test does not change owners`);
   }
   const masked = paths.filter((p) => p.placed.masked);
   if (masked.length) {
     const list = masked.map(({ abs, placed: p }) => `${abs} (${bitNames(p.masked)}; recorded ${p.recorded.toString(8).padStart(4, '0')}, restored ${p.got.mode.toString(8).padStart(4, '0')})`);
-    push(BITS_DROPPED, 'WARN', `${count(masked.length, 'path')} came back without the special bits the set records, because the live data has no such path with them (a forged set could plant a set-uid program): ${firstFew(list, NAMED)}. Set them by hand (chmod) if they are wanted.`);
+    push(
+      BITS_DROPPED,
+      'WARN',
+      `${count(masked.length, 'path')} came back without the special bits the set records, because the live data has no such path with them (a forged set could plant a set-uid program): ${firstFew(list, NAMED)}. Set them by hand (chmod) if they are wanted.`,
+    );
   }
 }

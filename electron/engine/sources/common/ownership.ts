@@ -26,7 +26,10 @@ export class Accounts {
   private readonly uids: Map<string, number>;
   private readonly gids: Map<string, number>;
 
-  private constructor(private readonly users: Map<number, string>, private readonly groups: Map<number, string>) {
+  private constructor(
+    private readonly users: Map<number, string>,
+    private readonly groups: Map<number, string>,
+  ) {
     this.uids = new Map([...users].map(([id, name]) => [name, id]));
     this.gids = new Map([...groups].map(([id, name]) => [name, id]));
   }

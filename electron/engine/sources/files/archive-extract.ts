@@ -37,7 +37,12 @@ const UNSAFE_HINT = 'The archive does not match its manifest: it may be damaged 
  * for a drain that never comes, so the archive would never settle.
  */
 class BudgetTap extends HashTap {
-  constructor(private readonly budget: { left: number; total: number }, private readonly name: string, onBytes: (n: number) => void, private readonly fail: (err: LifeboatError) => void) {
+  constructor(
+    private readonly budget: { left: number; total: number },
+    private readonly name: string,
+    onBytes: (n: number) => void,
+    private readonly fail: (err: LifeboatError) => void,
+  ) {
     super(onBytes);
   }
   override _transform(chunk: Buffer, enc: BufferEncoding, done: TransformCallback): void {
@@ -77,7 +82,13 @@ function ancestors(name: string): string[] {
  * nothing was refused; a link whose path already exists is refused.
  */
 export async function extract(reader: ArtifactReader, artifact: Artifact, dest: string, details: ArchiveDetails, opts: ExtractOptions): Promise<Extracted> {
-  const got = { files: new Map<string, { size: number; sha256: string }>(), dirs: new Set<string>(), links: new Map<string, string>(), headers: new Map<string, EntryHeader>(), refused: [] as string[] };
+  const got = {
+    files: new Map<string, { size: number; sha256: string }>(),
+    dirs: new Set<string>(),
+    links: new Map<string, string>(),
+    headers: new Map<string, EntryHeader>(),
+    refused: [] as string[],
+  };
   // Each file's size and SHA-256, kept as its stream finishes: holding the streams themselves
   // until the end would grow memory with the number of files.
   const written = new Map<string, { size: number; sha256: string }>();
@@ -125,7 +136,8 @@ export async function extract(reader: ArtifactReader, artifact: Artifact, dest: 
       // Read here, before node-tar's unpacking adjusts a folder's mode for its own use.
       got.headers.set(at, { size: entry.size, mtimeMs: entry.mtime?.getTime(), mode: entry.mode, uid: entry.uid, gid: entry.gid, uname: entry.uname || undefined, gname: entry.gname || undefined });
       for (const a of ancestors(at)) parents.add(a);
-      if (kinds.size > recorded + 100) fail(new LifeboatError('UNSAFE_ARCHIVE', `it holds more than ${recorded + 100} entries, the manifest records ${recorded}; extraction stopped (at ${at})`, UNSAFE_HINT));
+      if (kinds.size > recorded + 100)
+        fail(new LifeboatError('UNSAFE_ARCHIVE', `it holds more than ${recorded + 100} entries, the manifest records ${recorded}; extraction stopped (at ${at})`, UNSAFE_HINT));
       if (entry.type === 'SymbolicLink') got.links.set(at, entry.linkpath ?? '');
       if (entry.type === 'Directory') got.dirs.add(at);
       return entry.type !== 'SymbolicLink';
@@ -207,7 +219,12 @@ function namingEntry(err: unknown, current: string | undefined): string {
 async function createLinks(dest: string, links: Map<string, string>, refused: string[]): Promise<void> {
   for (const [at, target] of links) {
     const abs = path.join(dest, at);
-    if (await fs.lstat(abs).then(() => true, () => false)) {
+    if (
+      await fs.lstat(abs).then(
+        () => true,
+        () => false,
+      )
+    ) {
       refused.push(`${at} (a link at a path the archive already filled)`);
       continue;
     }

@@ -122,7 +122,8 @@ export const tarName = (name: string | undefined) => (name && Buffer.byteLength(
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 const time = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? 'none' : new Date(ms).toISOString());
-const owner = (uid: number | undefined, gid: number | undefined, user: string | undefined, group: string | undefined) => `${uid ?? '?'}:${gid ?? '?'}${user || group ? ` ${user ?? '?'}:${group ?? '?'}` : ''}`;
+const owner = (uid: number | undefined, gid: number | undefined, user: string | undefined, group: string | undefined) =>
+  `${uid ?? '?'}:${gid ?? '?'}${user || group ? ` ${user ?? '?'}:${group ?? '?'}` : ''}`;
 
 /**
  * Every index field an archive's tar headers also carry — modification time, permission bits,
@@ -183,11 +184,11 @@ export function diffIndex(entries: IndexEntry[], listing: Listing): IndexDiff {
       diff.missing.push(e.path);
       if (e.type === 'file') diff.wrongContent.push(`${e.path} (missing)`);
       if (e.type === 'symlink') diff.wrongTarget.push(`${e.path} (missing)`);
-    }
-    else if (got !== e.type) diff.wrongType.push(`${e.path} (${got}, indexed as ${e.type})`);
+    } else if (got !== e.type) diff.wrongType.push(`${e.path} (${got}, indexed as ${e.type})`);
     else if (e.type === 'file') {
       const f = listing.files.get(e.path);
-      if (f && (f.size !== e.size || f.sha256 !== e.sha256)) diff.wrongContent.push(`${e.path} (${f.size} bytes, SHA-256 ${f.sha256.slice(0, 12)}…; indexed ${e.size} bytes, ${e.sha256.slice(0, 12)}…)`);
+      if (f && (f.size !== e.size || f.sha256 !== e.sha256))
+        diff.wrongContent.push(`${e.path} (${f.size} bytes, SHA-256 ${f.sha256.slice(0, 12)}…; indexed ${e.size} bytes, ${e.sha256.slice(0, 12)}…)`);
     } else if (e.type === 'symlink' && listing.links.get(e.path) !== e.target) {
       diff.wrongTarget.push(`${e.path} -> ${listing.links.get(e.path) ?? ''} (indexed -> ${e.target})`);
     }

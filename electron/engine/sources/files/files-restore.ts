@@ -91,15 +91,26 @@ async function ownershipPreview(ctx: Ctx, set: SetData, live: TreeEntry[], roles
   const liveRoot = exists ? ownerOf(await fs.lstat(ctx.target)) : undefined;
   const aims = await treeAims(set, ctx.target, new Map(live.map((e) => [e.path, e])), liveRoot, !ctx.destination, accounts, id);
   const made = live.filter((e) => roles.get(e.path) === 'kept' && e.type !== 'file').map((e) => keptAim(e, accounts, id));
-  return changesOf([aims.root, ...aims.entries, ...made].map((aim) => ({ abs: path.join(ctx.target, aim.rel), aim })), accounts, id);
+  return changesOf(
+    [aims.root, ...aims.entries, ...made].map((aim) => ({ abs: path.join(ctx.target, aim.rel), aim })),
+    accounts,
+    id,
+  );
 }
 
 /** Processes with a file (or their working folder) under the target, read from /proc. */
 async function inUse(_source: FilesSource, target: string): Promise<InUse> {
-  if (!(await fs.lstat(target).then(() => true, () => false))) return { status: 'free', how: 'there is no folder at the target yet' };
+  if (
+    !(await fs.lstat(target).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return { status: 'free', how: 'there is no folder at the target yet' };
   const real = await fs.realpath(target).catch(() => target); // /proc shows resolved paths
   const open = await openFilesUnder([real], true);
-  if (!open.supported) return { status: 'unknown', reason: 'this platform cannot list which programs have files open (Lifeboat reads /proc on Linux); close the application that uses the folder before restoring' };
+  if (!open.supported)
+    return { status: 'unknown', reason: 'this platform cannot list which programs have files open (Lifeboat reads /proc on Linux); close the application that uses the folder before restoring' };
   if (open.holders.length) return { status: 'busy', holders: open.holders };
   if (open.hidden) return { status: 'unknown', reason: `no process of yours has a file open under ${real}, but ${open.hidden} processes of other users could not be inspected` };
   return { status: 'free', how: `no process has a file or its working folder under ${real} (checked every process's open files in /proc)` };
@@ -131,7 +142,14 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
   });
   if (compared) await proveListing(checks, ctx.target, data.entries, listingOf(compared, hashes), ctx.target);
   const plan = ctx.owners;
-  if (plan) await proveOwners(checks, ctx.target, plan, plan.placed.map((placed) => ({ abs: path.join(ctx.target, placed.rel), placed })), await Accounts.load());
+  if (plan)
+    await proveOwners(
+      checks,
+      ctx.target,
+      plan,
+      plan.placed.map((placed) => ({ abs: path.join(ctx.target, placed.rel), placed })),
+      await Accounts.load(),
+    );
   return checks;
 }
 
@@ -139,7 +157,11 @@ async function verify(ctx: Ctx): Promise<DrillCheck[]> {
 export const filesRestore: SwapRestore<FilesSource> = {
   method: 'swap',
   target: (source, destination) => (destination ? destinationFolder(source, destination) : source.path),
-  exists: (ctx) => fs.lstat(ctx.target).then(() => true, () => false),
+  exists: (ctx) =>
+    fs.lstat(ctx.target).then(
+      () => true,
+      () => false,
+    ),
   preview,
   inUse,
   stagedBytes: (artifacts) => artifacts.reduce((n, a) => n + (a.details.type === 'archive' ? a.details.totalBytes : 0), 0),

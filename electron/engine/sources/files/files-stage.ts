@@ -56,7 +56,10 @@ async function keepLive(ctx: Ctx, set: SetData, staged: string, live: TreeEntry[
         n.linked++;
         continue;
       } catch (err) {
-        if (e.type !== 'file') throw new Error(`${e.path} is a special file that could not be hard-linked (${(err as NodeJS.ErrnoException).code ?? 'error'}); move it out of the folder, then restore again`, { cause: err });
+        if (e.type !== 'file')
+          throw new Error(`${e.path} is a special file that could not be hard-linked (${(err as NodeJS.ErrnoException).code ?? 'error'}); move it out of the folder, then restore again`, {
+            cause: err,
+          });
         await fs.copyFile(from, to, constants.COPYFILE_EXCL);
         n.copied++;
       }
@@ -100,7 +103,10 @@ async function applyOwnersAndTimes(ctx: Ctx, set: SetData, made: TreeEntry[], st
   await apply(aims.root, undefined);
   if (wrong.length) throw new Mismatch(`${wrong.length} entries did not take their mode and time: ${firstFew(wrong)}`);
   const owners = inPlace ? 'owner, group (where Lifeboat may set them), ' : '';
-  return { plan: { inPlace, uid: id.uid, placed }, summary: `${set.entries.length} entries of the set, ${made.length} kept ones made anew and the folder itself have their ${owners}mode and modification time` };
+  return {
+    plan: { inPlace, uid: id.uid, placed },
+    summary: `${set.entries.length} entries of the set, ${made.length} kept ones made anew and the folder itself have their ${owners}mode and modification time`,
+  };
 }
 
 /** Runs one step as a named check and rethrows its own error when it fails, so the cause stays typed. */
@@ -114,13 +120,18 @@ async function must(checks: DrillCheck[], target: string, name: string, run: () 
 function stageError(err: unknown, ctx: Ctx & { staged: string }, need: number): LifeboatError {
   if (err instanceof LifeboatError) return err;
   const name = ctx.source.name;
-  if (err instanceof Mismatch) return new LifeboatError('STAGE_FAILED', `The staged copy of source "${name}" does not match the set: ${err.message}.`, `${KEEP_HINT} Run a drill on this set; restore another set if it fails.`);
+  if (err instanceof Mismatch)
+    return new LifeboatError('STAGE_FAILED', `The staged copy of source "${name}" does not match the set: ${err.message}.`, `${KEEP_HINT} Run a drill on this set; restore another set if it fails.`);
   const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
   // node-tar puts the entry it was writing on its errors; Node's own errors carry `path`.
   const at = (cause as { path?: string }).path ?? (cause as { entry?: { absolute?: string } }).entry?.absolute ?? ctx.staged;
   const known = fsError(cause, at, true);
   if (known?.code === 'DISK_FULL') {
-    return new LifeboatError('DISK_FULL', `Disk full at ${at} while staging source "${name}".`, `Staging needs ${formatBytes(need)} (${need} bytes) free on the disk of ${path.dirname(ctx.staged)}; free that much and restore again. ${KEEP_HINT}`);
+    return new LifeboatError(
+      'DISK_FULL',
+      `Disk full at ${at} while staging source "${name}".`,
+      `Staging needs ${formatBytes(need)} (${need} bytes) free on the disk of ${path.dirname(ctx.staged)}; free that much and restore again. ${KEEP_HINT}`,
+    );
   }
   const why = known?.message ?? (err instanceof Error ? err.message : String(err));
   return new LifeboatError('STAGE_FAILED', `Staging source "${name}" failed: ${why}`, `${known?.hint ?? 'Check the disk beside the target.'} ${KEEP_HINT}`);
@@ -136,7 +147,14 @@ export async function stageFiles(ctx: Ctx & { staged: string }): Promise<Staged>
   const set = await loadSet(ctx);
   const liveRoot = (await folderAt(ctx.target, source.name)) ? ownerOf(await fs.lstat(ctx.target)) : undefined;
   await fs.mkdir(staged, { mode: 0o700 }).catch((err: unknown) => {
-    throw fsError(err, staged, true) ?? new LifeboatError('STAGE_FAILED', `Cannot create the staging folder ${staged}: ${err instanceof Error ? err.message : String(err)}.`, 'Remove what is in the way, then restore again. Your live data was not changed.');
+    throw (
+      fsError(err, staged, true) ??
+      new LifeboatError(
+        'STAGE_FAILED',
+        `Cannot create the staging folder ${staged}: ${err instanceof Error ? err.message : String(err)}.`,
+        'Remove what is in the way, then restore again. Your live data was not changed.',
+      )
+    );
   });
   const file = set.archive.file;
   const checks: DrillCheck[] = [];
@@ -145,7 +163,12 @@ export async function stageFiles(ctx: Ctx & { staged: string }): Promise<Staged>
     progress.setPhase('stage', source.name);
     let got: Extracted | undefined;
     await must(checks, file, 'extracts safely', async () => {
-      const refused = (why: string) => new LifeboatError('UNSAFE_ARCHIVE', `Refused to restore source "${source.name}": ${why}.`, 'Nothing was written outside the staging folder, and it was removed. The set may be damaged or forged: restore another set, and run a drill on this one.');
+      const refused = (why: string) =>
+        new LifeboatError(
+          'UNSAFE_ARCHIVE',
+          `Refused to restore source "${source.name}": ${why}.`,
+          'Nothing was written outside the staging folder, and it was removed. The set may be damaged or forged: restore another set, and run a drill on this one.',
+        );
       got = await extract(ctx.reader, set.archive, staged, set.details, { links: 'create', signal, progress }).catch((err: unknown) => {
         throw err instanceof LifeboatError && err.code === 'UNSAFE_ARCHIVE' ? refused(err.message) : err;
       });
@@ -154,7 +177,12 @@ export async function stageFiles(ctx: Ctx & { staged: string }): Promise<Staged>
     });
     const listing = listingOf(await listTree(staged, signal), got?.files ?? new Map());
     if (!(await proveListing(checks, file, set.entries, listing, 'the staging folder'))) {
-      throw new Mismatch(checks.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.reason}`).join('; '));
+      throw new Mismatch(
+        checks
+          .filter((c) => c.status === 'FAIL')
+          .map((c) => `${c.name}: ${c.reason}`)
+          .join('; '),
+      );
     }
     progress.setPhase('keep', source.name);
     const live = liveRoot ? await listTree(ctx.target, signal) : [];
@@ -173,7 +201,10 @@ export async function stageFiles(ctx: Ctx & { staged: string }): Promise<Staged>
     throwIfAborted(signal);
     return { checks, owners: owners! }; // must() threw unless the step set it
   } catch (err) {
-    const left = await fs.rm(staged, { recursive: true, force: true, maxRetries: 3 }).then(() => undefined, (e: unknown) => e);
+    const left = await fs.rm(staged, { recursive: true, force: true, maxRetries: 3 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const failure = signal.aborted ? cancelled() : stageError(err, ctx, set.details.totalBytes);
     if (!left) throw failure;
     const why = left instanceof Error ? left.message : String(left);

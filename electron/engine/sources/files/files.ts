@@ -23,9 +23,12 @@ const sizeOf = (l: Listing) => [...l.files.values()].reduce((sum, f) => sum + f.
 /** archiver passes extra fields straight to tar-stream: `linkname` for links, `pax` records, owners. */
 type TarEntry = EntryData & { linkname?: string; pax: Record<string, string>; uid: number; gid: number; uname?: string; gname?: string };
 
-
 function changed(source: FilesSource, rel: string, why: string): LifeboatError {
-  return new LifeboatError('SOURCE_CHANGED', `${rel} in source "${source.name}" (${source.path}) changed while it was being backed up: ${why}.`, `Pause the application that writes it, or exclude "${rel}" from source "${source.name}", then back up again.`);
+  return new LifeboatError(
+    'SOURCE_CHANGED',
+    `${rel} in source "${source.name}" (${source.path}) changed while it was being backed up: ${why}.`,
+    `Pause the application that writes it, or exclude "${rel}" from source "${source.name}", then back up again.`,
+  );
 }
 
 async function inspect(source: FilesSource, signal: AbortSignal): Promise<SourceEstimate> {
@@ -36,7 +39,11 @@ async function inspect(source: FilesSource, signal: AbortSignal): Promise<Source
     throw fsError(err, source.path, false) ?? err;
   }
   if (!st.isDirectory()) {
-    throw new LifeboatError('SOURCE_NOT_FOLDER', `${source.path} is not a folder.`, `Point source "${source.name}" at the folder that holds the files; a single SQLite database belongs in a "sqlite" source.`);
+    throw new LifeboatError(
+      'SOURCE_NOT_FOLDER',
+      `${source.path} is not a folder.`,
+      `Point source "${source.name}" at the folder that holds the files; a single SQLite database belongs in a "sqlite" source.`,
+    );
   }
   try {
     await fs.access(source.path, constants.R_OK | constants.X_OK);
@@ -49,7 +56,12 @@ async function inspect(source: FilesSource, signal: AbortSignal): Promise<Source
 
 /** Reads one file into the archive once: hashes and counts it, and fails if it changes while read. */
 class FileRead extends HashTap {
-  constructor(private readonly abs: string, private readonly before: Stats, private readonly fail: (why: string) => LifeboatError, onBytes: (n: number) => void) {
+  constructor(
+    private readonly abs: string,
+    private readonly before: Stats,
+    private readonly fail: (why: string) => LifeboatError,
+    onBytes: (n: number) => void,
+  ) {
     super(onBytes);
   }
   override _transform(chunk: Buffer, enc: BufferEncoding, done: TransformCallback): void {
@@ -59,7 +71,12 @@ class FileRead extends HashTap {
   override _flush(done: TransformCallback): void {
     const b = this.before;
     fs.lstat(this.abs).then(
-      (a) => done(a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && this.bytes === b.size ? null : this.fail(`${this.bytes} bytes were read, it now has ${a.size} and another modification time or inode`)),
+      (a) =>
+        done(
+          a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && this.bytes === b.size
+            ? null
+            : this.fail(`${this.bytes} bytes were read, it now has ${a.size} and another modification time or inode`),
+        ),
       () => done(this.fail('it disappeared')),
     );
   }
@@ -87,7 +104,16 @@ async function packEntry(ctx: CaptureContext<FilesSource>, archive: TarArchive, 
   const owner = accounts.record(st);
   // A pax `path` keeps the exact name (archiver rewrites "\" and a leading "word:"); pax `mtime` keeps milliseconds.
   // The owners in the tar headers are for a restore by hand (`tar -x` as root); Lifeboat's restore reads the index.
-  const data: TarEntry = { name, mode, date: new Date(mtime), pax: { path: name, mtime: (mtime / 1000).toFixed(3) }, uid: st.uid, gid: st.gid, uname: tarName(owner.user), gname: tarName(owner.group) };
+  const data: TarEntry = {
+    name,
+    mode,
+    date: new Date(mtime),
+    pax: { path: name, mtime: (mtime / 1000).toFixed(3) },
+    uid: st.uid,
+    gid: st.gid,
+    uname: tarName(owner.user),
+    gname: tarName(owner.group),
+  };
   const base = { path: entry.path, size: 0, mtime, ...owner, mode };
   if (type === 'dir') {
     await append(archive, Buffer.alloc(0), { ...data, type: 'directory' }, failed, signal);
@@ -101,7 +127,12 @@ async function packEntry(ctx: CaptureContext<FilesSource>, archive: TarArchive, 
     await append(archive, Buffer.alloc(0), { ...data, type: 'symlink', linkname: target }, failed, signal);
     return { ...base, type: 'symlink', target };
   }
-  const read = new FileRead(abs, st, (why) => changed(source, entry.path, why), (n) => progress.addBytes(n));
+  const read = new FileRead(
+    abs,
+    st,
+    (why) => changed(source, entry.path, why),
+    (n) => progress.addBytes(n),
+  );
   current.read = read;
   const readFailed = new Promise<never>((_, reject) => read.once('error', reject));
   pipeCallback(createReadStream(abs, { highWaterMark: 1 << 20 }), read, noop);

@@ -53,11 +53,15 @@ export async function listTree(root: string, signal: AbortSignal): Promise<TreeE
         st = await fs.lstat(abs);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw readFailed(err, abs);
-        if (name.includes('\uFFFD')) throw new LifeboatError('SOURCE_UNREADABLE', `${abs} has a name that is not valid UTF-8, so Lifeboat cannot keep or compare it.`, 'Rename it with valid UTF-8 characters, then try again.');
+        if (name.includes('\uFFFD'))
+          throw new LifeboatError('SOURCE_UNREADABLE', `${abs} has a name that is not valid UTF-8, so Lifeboat cannot keep or compare it.`, 'Rename it with valid UTF-8 characters, then try again.');
         continue; // removed while we listed
       }
       const entry: TreeEntry = { path: at, type: typeOf(st), size: st.isFile() ? st.size : 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs };
-      if (entry.type === 'symlink') entry.target = await fs.readlink(abs).catch((err: unknown) => { throw readFailed(err, abs); });
+      if (entry.type === 'symlink')
+        entry.target = await fs.readlink(abs).catch((err: unknown) => {
+          throw readFailed(err, abs);
+        });
       out.push(entry);
       if (entry.type === 'dir') await visit(at);
     }
@@ -188,6 +192,7 @@ export async function folderAt(target: string, source: string): Promise<boolean>
     throw fsError(err, target, false) ?? err;
   });
   if (!st) return false;
-  if (!st.isDirectory()) throw new LifeboatError('SOURCE_NOT_FOLDER', `${target} is not a folder (a restore of source "${source}" writes a folder there).`, 'Move it aside, or restore into another folder.');
+  if (!st.isDirectory())
+    throw new LifeboatError('SOURCE_NOT_FOLDER', `${target} is not a folder (a restore of source "${source}" writes a folder there).`, 'Move it aside, or restore into another folder.');
   return true;
 }

@@ -74,7 +74,11 @@ function kindOf(st: Stats): string {
 
 function readError(err: unknown, abs: string, name: string): LifeboatError {
   if ((err as NodeJS.ErrnoException).code === 'ENOENT' && name.includes('\uFFFD')) {
-    return new LifeboatError('SOURCE_UNREADABLE', `${abs} has a name that is not valid UTF-8, so it cannot be stored by name.`, 'Rename it with valid UTF-8 characters, or exclude it from the source.');
+    return new LifeboatError(
+      'SOURCE_UNREADABLE',
+      `${abs} has a name that is not valid UTF-8, so it cannot be stored by name.`,
+      'Rename it with valid UTF-8 characters, or exclude it from the source.',
+    );
   }
   const known = fsError(err, abs, false);
   if (known) return known;
@@ -99,7 +103,11 @@ function unstorable(rel: string): string | undefined {
 export async function walk(root: string, globs: Globs, source: string, signal?: AbortSignal): Promise<WalkEntry[]> {
   const sel = new Selection(globs);
   const refuse = (abs: string, rel: string, what: string) =>
-    new LifeboatError('SOURCE_UNREADABLE', `${abs} ${what}; Lifeboat backs up regular files, folders and symbolic links only.`, `Add "${rel}" to the exclude globs of source "${source}" (or rename it), then back up again.`);
+    new LifeboatError(
+      'SOURCE_UNREADABLE',
+      `${abs} ${what}; Lifeboat backs up regular files, folders and symbolic links only.`,
+      `Add "${rel}" to the exclude globs of source "${source}" (or rename it), then back up again.`,
+    );
 
   async function visit(relDir: string, absDir: string, out: WalkEntry[]): Promise<void> {
     let names: string[];

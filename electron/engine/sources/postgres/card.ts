@@ -28,7 +28,15 @@ function pgDumpCard(file: string, d: PgDumpDetails, src: PostgresSource | undefi
     `     createdb ${conn} ${shellWord(`${d.database}_restored`)}`,
     `     pg_restore ${conn} --single-transaction --no-owner --no-acl -d ${shellWord(`${d.database}_restored`)} ${file}`,
   ];
-  for (const t of d.tables.slice(0, 8)) lines.push(`     psql ${conn} -d ${shellWord(`${d.database}_restored`)} -Atc ${shellWord(`SELECT count(*) FROM ONLY ${t.name.split('.').map((p) => `"${p.replaceAll('"', '""')}"`).join('.')}`)}   # recorded: ${t.rows}`);
+  for (const t of d.tables.slice(0, 8))
+    lines.push(
+      `     psql ${conn} -d ${shellWord(`${d.database}_restored`)} -Atc ${shellWord(
+        `SELECT count(*) FROM ONLY ${t.name
+          .split('.')
+          .map((p) => `"${p.replaceAll('"', '""')}"`)
+          .join('.')}`,
+      )}   # recorded: ${t.rows}`,
+    );
   if (d.tables.length > 8) lines.push(`     (${d.tables.length - 8} more tables are listed with their row counts in manifest.json)`);
   lines.push(
     '',

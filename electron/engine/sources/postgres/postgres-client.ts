@@ -54,19 +54,36 @@ async function clientEnv(c: PgConnection): Promise<NodeJS.ProcessEnv> {
   if (c.passwordEnv) {
     const value = process.env[c.passwordEnv];
     if (value === undefined) {
-      throw new LifeboatError('PASSWORD_MISSING', `Source "${c.source}" reads its password from the environment variable ${c.passwordEnv}, which is not set.`, `Set ${c.passwordEnv} in the environment Lifeboat runs in (for a timer: its unit's Environment= or EnvironmentFile=), or use a passfile instead.`);
+      throw new LifeboatError(
+        'PASSWORD_MISSING',
+        `Source "${c.source}" reads its password from the environment variable ${c.passwordEnv}, which is not set.`,
+        `Set ${c.passwordEnv} in the environment Lifeboat runs in (for a timer: its unit's Environment= or EnvironmentFile=), or use a passfile instead.`,
+      );
     }
     env.PGPASSWORD = value;
   }
   if (c.passfile) {
     const st = await fs.stat(c.passfile).catch(() => undefined);
-    if (!st?.isFile()) throw new LifeboatError('PASSWORD_MISSING', `The passfile ${c.passfile} of source "${c.source}" does not exist.`, 'Create it with one line host:port:database:user:password and chmod 600, or correct the path.');
+    if (!st?.isFile())
+      throw new LifeboatError(
+        'PASSWORD_MISSING',
+        `The passfile ${c.passfile} of source "${c.source}" does not exist.`,
+        'Create it with one line host:port:database:user:password and chmod 600, or correct the path.',
+      );
     if (st.mode & 0o077) {
       // libpq ignores such a file with only a warning, and the connection then fails as if no password were given.
-      throw new LifeboatError('PASSWORD_MISSING', `The passfile ${c.passfile} of source "${c.source}" can be read by other users (mode ${(st.mode & 0o777).toString(8)}), so PostgreSQL's programs ignore it.`, `Run: chmod 600 ${c.passfile}`);
+      throw new LifeboatError(
+        'PASSWORD_MISSING',
+        `The passfile ${c.passfile} of source "${c.source}" can be read by other users (mode ${(st.mode & 0o777).toString(8)}), so PostgreSQL's programs ignore it.`,
+        `Run: chmod 600 ${c.passfile}`,
+      );
     }
     await fs.access(c.passfile, constants.R_OK).catch(() => {
-      throw new LifeboatError('PASSWORD_MISSING', `The passfile ${c.passfile} of source "${c.source}" cannot be read by the user running Lifeboat.`, 'Make that user its owner (chown), keeping mode 600.');
+      throw new LifeboatError(
+        'PASSWORD_MISSING',
+        `The passfile ${c.passfile} of source "${c.source}" cannot be read by the user running Lifeboat.`,
+        'Make that user its owner (chown), keeping mode 600.',
+      );
     });
     env.PGPASSFILE = c.passfile;
     delete env.PGPASSWORD;
@@ -80,31 +97,65 @@ const clientHint = (name: string) => `Install the Debian package postgresql-clie
 export function clientError(c: PgConnection, what: string, exit: ProgramExit, name: string): LifeboatError {
   const err = exit.stderr;
   const where = describeConnection(c);
-  const first = err.split('\n').filter((l) => l.trim()).slice(0, 6).join(' ').replace(/\s+/g, ' ').slice(0, 600);
+  const first = err
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, 6)
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .slice(0, 600);
   if (exit.aborted) return cancelled();
   if (exit.timedOut) {
-    return new LifeboatError('TIMED_OUT', `${what} (${where}) took longer than ${c.timeoutSeconds} s and was stopped.`, `Raise "timeoutSeconds" of source "${c.source}" if the database is this large, or find what blocks it (a long lock on a table). Nothing was changed.`);
+    return new LifeboatError(
+      'TIMED_OUT',
+      `${what} (${where}) took longer than ${c.timeoutSeconds} s and was stopped.`,
+      `Raise "timeoutSeconds" of source "${c.source}" if the database is this large, or find what blocks it (a long lock on a table). Nothing was changed.`,
+    );
   }
   if (/password authentication failed|no password supplied|authentication failed for user|Peer authentication failed|role "[^"]*" does not exist|no pg_hba\.conf entry/i.test(err)) {
-    return new LifeboatError('AUTH_FAILED', `${where} refused user "${c.user}": ${first}`, `Check the user and the password of source "${c.source}" (${c.passwordEnv ? `the variable ${c.passwordEnv}` : c.passfile ? `the passfile ${c.passfile}` : 'no password is configured: set passwordEnv or passfile'}), and that pg_hba.conf lets this user in.`);
+    return new LifeboatError(
+      'AUTH_FAILED',
+      `${where} refused user "${c.user}": ${first}`,
+      `Check the user and the password of source "${c.source}" (${c.passwordEnv ? `the variable ${c.passwordEnv}` : c.passfile ? `the passfile ${c.passfile}` : 'no password is configured: set passwordEnv or passfile'}), and that pg_hba.conf lets this user in.`,
+    );
   }
   // The server answered: what it refused comes before the generic "connection … failed" below.
   if (/database "[^"]*" does not exist/i.test(err)) {
     return new LifeboatError('SOURCE_MISSING', `${where} does not exist.`, `Check the database name of source "${c.source}", or create the database first.`);
   }
   if (/timeout expired/i.test(err)) {
-    return new LifeboatError('UNREACHABLE', `${where} did not answer within ${c.connectTimeoutSeconds} s: ${first}`, 'Check that the server is running and reachable from this machine (host, port, firewall), then try again.');
+    return new LifeboatError(
+      'UNREACHABLE',
+      `${where} did not answer within ${c.connectTimeoutSeconds} s: ${first}`,
+      'Check that the server is running and reachable from this machine (host, port, firewall), then try again.',
+    );
   }
-  if (/could not connect|connection to server .* failed|Connection refused|No such file or directory|could not translate host name|Network is unreachable|server closed the connection unexpectedly/i.test(err)) {
-    return new LifeboatError('UNREACHABLE', `${where} cannot be reached: ${first}`, `Check that the server is running, and the host ("${c.host ?? 'default socket'}") and port (${c.port}) of source "${c.source}".`);
+  if (
+    /could not connect|connection to server .* failed|Connection refused|No such file or directory|could not translate host name|Network is unreachable|server closed the connection unexpectedly/i.test(
+      err,
+    )
+  ) {
+    return new LifeboatError(
+      'UNREACHABLE',
+      `${where} cannot be reached: ${first}`,
+      `Check that the server is running, and the host ("${c.host ?? 'default socket'}") and port (${c.port}) of source "${c.source}".`,
+    );
   }
   if (/server version mismatch|unsupported version .* in file header/i.test(err)) {
     return new LifeboatError('TOOL_TOO_OLD', `${name} is too old for ${where}: ${first}`, clientHint(name));
   }
   if (/permission denied/i.test(err)) {
-    return new LifeboatError('SOURCE_UNREADABLE', `${what} (${where}) was refused: ${first}`, `Grant user "${c.user}" the privileges it needs (for a backup: SELECT on every table), or use a user that has them.`);
+    return new LifeboatError(
+      'SOURCE_UNREADABLE',
+      `${what} (${where}) was refused: ${first}`,
+      `Grant user "${c.user}" the privileges it needs (for a backup: SELECT on every table), or use a user that has them.`,
+    );
   }
-  return new LifeboatError('SOURCE_READ_FAILED', `${what} (${where}) failed: ${name} ${describeExit(exit, c.timeoutSeconds * 1000)}${first ? `: ${first}` : ''}.`, 'Read the message above; nothing was changed.');
+  return new LifeboatError(
+    'SOURCE_READ_FAILED',
+    `${what} (${where}) failed: ${name} ${describeExit(exit, c.timeoutSeconds * 1000)}${first ? `: ${first}` : ''}.`,
+    'Read the message above; nothing was changed.',
+  );
 }
 
 function missing(c: PgConnection, name: string, err: unknown): LifeboatError {
@@ -158,7 +209,11 @@ export async function psql(c: PgConnection, sql: string, opts: { signal: AbortSi
   }
   if (result.code !== 0) throw clientError(c, opts.what, result, 'psql');
   if (result.truncated) {
-    throw new LifeboatError('COMMAND_FAILED', `${opts.what} (${describeConnection(c)}): psql answered with more than Lifeboat reads (16 MB), so the answer was not trusted.`, 'Report this with the activity log; a database with this many tables needs a larger limit.');
+    throw new LifeboatError(
+      'COMMAND_FAILED',
+      `${opts.what} (${describeConnection(c)}): psql answered with more than Lifeboat reads (16 MB), so the answer was not trusted.`,
+      'Report this with the activity log; a database with this many tables needs a larger limit.',
+    );
   }
   return result.stdout.trim();
 }

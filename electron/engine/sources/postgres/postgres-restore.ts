@@ -13,7 +13,11 @@ type Ctx = RestoreContext<PostgresSource>;
 function databaseOf(source: PostgresSource, destination: RestoreDestination | null | undefined): string {
   if (!destination) return source.database;
   if (!destination.database) {
-    throw new LifeboatError('BAD_ARGUMENT', `Source "${source.name}" is a PostgreSQL database, and this restore test names only a folder.`, 'Name a new database for it too (on the command line: --to-database NAME); it is created on the same server, and the live database is not touched.');
+    throw new LifeboatError(
+      'BAD_ARGUMENT',
+      `Source "${source.name}" is a PostgreSQL database, and this restore test names only a folder.`,
+      'Name a new database for it too (on the command line: --to-database NAME); it is created on the same server, and the live database is not touched.',
+    );
   }
   return destination.database;
 }
@@ -77,7 +81,15 @@ async function apply(ctx: Ctx): Promise<DrillCheck[]> {
     if (created) await dropDatabase(c).catch(() => undefined);
     throw err;
   }
-  return [{ target: ctx.target, name: 'pg_restore in one transaction', status: 'PASS', reason: `${artifact.file} applied${created ? ` to the new ${describeConnection(c)}` : ''}`, durationMs: performance.now() - started }];
+  return [
+    {
+      target: ctx.target,
+      name: 'pg_restore in one transaction',
+      status: 'PASS',
+      reason: `${artifact.file} applied${created ? ` to the new ${describeConnection(c)}` : ''}`,
+      durationMs: performance.now() - started,
+    },
+  ];
 }
 
 function dropDatabase(c: PgConnection): Promise<string> {

@@ -14,7 +14,11 @@ export class SnapshotSession {
   private waiting: { marker: string; resolve: (text: string) => void; reject: (err: unknown) => void } | undefined;
   private ended: Error | undefined;
 
-  private constructor(private readonly c: PgConnection, private readonly running: RunningProgram, private readonly input: PassThrough) {
+  private constructor(
+    private readonly c: PgConnection,
+    private readonly running: RunningProgram,
+    private readonly input: PassThrough,
+  ) {
     running.stdout.setEncoding('utf8');
     running.stdout.on('data', (d: string) => {
       this.output += d;
@@ -61,8 +65,13 @@ export class SnapshotSession {
 
   /** Starts the transaction and returns its exported snapshot's id. */
   async begin(): Promise<string> {
-    const id = await this.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT pg_export_snapshot();");
-    if (!/^[0-9A-F-]+$/i.test(id)) throw new LifeboatError('SOURCE_READ_FAILED', `${describeConnection(this.c)} did not export a snapshot (it answered "${id.slice(0, 100)}").`, 'Check that the server is PostgreSQL 9.2 or newer and not a hot standby in recovery.');
+    const id = await this.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT pg_export_snapshot();');
+    if (!/^[0-9A-F-]+$/i.test(id))
+      throw new LifeboatError(
+        'SOURCE_READ_FAILED',
+        `${describeConnection(this.c)} did not export a snapshot (it answered "${id.slice(0, 100)}").`,
+        'Check that the server is PostgreSQL 9.2 or newer and not a hot standby in recovery.',
+      );
     return id;
   }
 

@@ -137,7 +137,10 @@ export function compareCounts(recorded: Counted[], now: Map<string, number>): st
   if (missing.length) throw new Error(`no table ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
   const wrong = recorded.filter((t) => now.get(t.name) !== t.rows).map((t) => `${t.name}: ${now.get(t.name)} rows, recorded ${t.rows}`);
   if (wrong.length) throw new Error(wrong.slice(0, 10).join('; '));
-  return `${count(recorded.reduce((n, t) => n + t.rows, 0), 'row')} in ${count(recorded.length, 'table')}`;
+  return `${count(
+    recorded.reduce((n, t) => n + t.rows, 0),
+    'row',
+  )} in ${count(recorded.length, 'table')}`;
 }
 
 /**
@@ -169,7 +172,9 @@ async function check(ctx: CheckContext): Promise<DrillCheck[]> {
   });
   if (!listed) return checks;
   ctx.progress.setPhase('count rows', ctx.source);
-  await timedCheck(checks, artifact.file, 'rows in the dump as recorded', async () => compareCounts(artifact.details.tables, await countDumpRows(c, file, ctx.signal, (n) => ctx.progress.addBytes(n))));
+  await timedCheck(checks, artifact.file, 'rows in the dump as recorded', async () =>
+    compareCounts(artifact.details.tables, await countDumpRows(c, file, ctx.signal, (n) => ctx.progress.addBytes(n))),
+  );
   if (recorded?.scratch) await scratchRestore(ctx, recorded, artifact, file, checks);
   return checks;
 }
@@ -188,7 +193,9 @@ async function scratchRestore(ctx: CheckContext, source: PostgresSource, artifac
       return `restored in one transaction into ${describeConnection(c)}`;
     });
     if (checks.at(-1)?.status !== 'PASS') return;
-    await timedCheck(checks, artifact.file, 'scratch database has the recorded rows', async () => compareCounts(artifact.details.tables, new Map((await countTables(c, ctx.signal)).map((t) => [t.name, t.rows]))));
+    await timedCheck(checks, artifact.file, 'scratch database has the recorded rows', async () =>
+      compareCounts(artifact.details.tables, new Map((await countTables(c, ctx.signal)).map((t) => [t.name, t.rows]))),
+    );
   } finally {
     if (created) {
       await timedCheck(checks, artifact.file, 'scratch database dropped', async () => {
@@ -214,8 +221,18 @@ export async function restoreDump(c: PgConnection, file: string, opts: { clean: 
   if (!exit || exit.code === 0) return;
   // A statement of the dump failed (connection problems are told apart by clientError).
   if (!exit.timedOut && !exit.aborted && /could not execute query|while PROCESSING TOC|error returned by PQputCopyData/i.test(exit.stderr)) {
-    const lines = exit.stderr.split('\n').filter((l) => /error|ERROR|DETAIL|Command was/.test(l)).slice(0, 4).join(' ').replace(/\s+/g, ' ').slice(0, 700);
-    throw new LifeboatError('RESTORE_FAILED', `pg_restore stopped with an error, and as it ran in one transaction nothing of the dump was applied to ${describeConnection(c)}: ${lines}`, 'Fix what the error names on the server (a missing role or extension, an object that depends on a table) and restore again, or restore another set.');
+    const lines = exit.stderr
+      .split('\n')
+      .filter((l) => /error|ERROR|DETAIL|Command was/.test(l))
+      .slice(0, 4)
+      .join(' ')
+      .replace(/\s+/g, ' ')
+      .slice(0, 700);
+    throw new LifeboatError(
+      'RESTORE_FAILED',
+      `pg_restore stopped with an error, and as it ran in one transaction nothing of the dump was applied to ${describeConnection(c)}: ${lines}`,
+      'Fix what the error names on the server (a missing role or extension, an object that depends on a table) and restore again, or restore another set.',
+    );
   }
   throw clientError(c, what, exit, 'pg_restore');
 }

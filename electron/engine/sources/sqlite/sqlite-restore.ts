@@ -23,7 +23,10 @@ function snapshotIn(ctx: RestoreContext<SqliteSource>) {
 /** Tables and row counts now (read-only) against the set; a missing or unreadable target has none. */
 async function preview(ctx: RestoreContext<SqliteSource>): Promise<SourcePreview> {
   const { details } = snapshotIn(ctx);
-  const exists = await fs.stat(ctx.target).then((s) => s.isFile(), () => false);
+  const exists = await fs.stat(ctx.target).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   let now = new Map<string, number>();
   if (exists) {
     try {
@@ -75,7 +78,13 @@ async function databaseAim(ctx: RestoreContext<SqliteSource>, accounts: Accounts
 async function companionsLike(target: string, db: Placed, id: Identity): Promise<{ abs: string; placed: Placed }[]> {
   const out = [];
   for (const abs of companions(target)) {
-    if (!(await fs.lstat(abs).then((st) => st.isFile(), () => false))) continue;
+    if (
+      !(await fs.lstat(abs).then(
+        (st) => st.isFile(),
+        () => false,
+      ))
+    )
+      continue;
     const aim: Aim = { rel: path.basename(abs), type: 'file', want: db.want, tries: [db.want, db.got, { uid: id.uid, gid: db.want.gid }], masked: 0, live: db.got, inSet: null };
     out.push({ abs, placed: placedOf(aim, await give(abs, aim)) });
   }
@@ -88,7 +97,10 @@ async function companionsLike(target: string, db: Placed, id: Identity): Promise
  * exclusive lock itself is taken by `stage`'s caller just before the swap.
  */
 async function inUse(_source: SqliteSource, target: string): Promise<InUse> {
-  const exists = await fs.stat(target).then(() => true, () => false);
+  const exists = await fs.stat(target).then(
+    () => true,
+    () => false,
+  );
   if (!exists) return { status: 'free', how: 'there is no database at the target yet' };
   const open = await openFilesUnder([target, ...companions(target)], false);
   if (open.holders.length) return { status: 'busy', holders: open.holders };
@@ -126,7 +138,11 @@ export function assertExclusive(target: string): void {
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-      throw new LifeboatError('IN_USE', `${target} is in use: another connection holds a lock on it.`, 'Stop the application that uses the database, then restore again. Your live data was not changed.');
+      throw new LifeboatError(
+        'IN_USE',
+        `${target} is in use: another connection holds a lock on it.`,
+        'Stop the application that uses the database, then restore again. Your live data was not changed.',
+      );
     }
     if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') throw err;
   } finally {
@@ -146,10 +162,17 @@ async function stage(ctx: RestoreContext<SqliteSource> & { staged: string }): Pr
       const cause = checks.find((c) => c.status === 'FAIL')?.reason ?? '';
       // The decompressor's own errors carry the path and errno; a full disk is the one to name.
       if (/ENOSPC|no space/i.test(cause)) throw diskFull(ctx.staged, artifact.details.rawSize);
-      throw new LifeboatError('STAGE_FAILED', `The database of source "${ctx.source.name}" could not be staged: ${cause}.`, 'Run a drill on this set; if it fails, restore another set. Your live data was not changed.');
+      throw new LifeboatError(
+        'STAGE_FAILED',
+        `The database of source "${ctx.source.name}" could not be staged: ${cause}.`,
+        'Run a drill on this set; if it fails, restore another set. Your live data was not changed.',
+      );
     }
     if (!(await proveDatabase(ctx.staged, artifact.details, checks, artifact.file, { readonly: false }))) {
-      const cause = checks.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.reason}`).join('; ');
+      const cause = checks
+        .filter((c) => c.status === 'FAIL')
+        .map((c) => `${c.name}: ${c.reason}`)
+        .join('; ');
       throw new LifeboatError('STAGE_FAILED', `The staged copy of source "${ctx.source.name}" is not the recorded database: ${cause}.`, 'Restore another set. Your live data was not changed.');
     }
     await Promise.all(companions(ctx.staged).map((f) => fs.rm(f, { force: true })));
@@ -168,7 +191,11 @@ async function stage(ctx: RestoreContext<SqliteSource> & { staged: string }): Pr
 }
 
 function diskFull(at: string, need: number): LifeboatError {
-  return new LifeboatError('DISK_FULL', `Disk full at ${at}: staging the database needs ${need} bytes.`, 'Free that much space on the disk that holds the database, then restore again. Your live data was not changed.');
+  return new LifeboatError(
+    'DISK_FULL',
+    `Disk full at ${at}: staging the database needs ${need} bytes.`,
+    'Free that much space on the disk that holds the database, then restore again. Your live data was not changed.',
+  );
 }
 
 /**
@@ -192,14 +219,24 @@ export const sqliteRestore: SwapRestore<SqliteSource> = {
   method: 'swap',
   /** A restore test keeps the database's file name: `<folder>/<source>/<file>`. */
   target: (source, destination) => (destination ? path.join(destinationFolder(source, destination), path.basename(source.path)) : source.path),
-  exists: (ctx) => fs.stat(ctx.target).then(() => true, () => false),
+  exists: (ctx) =>
+    fs.stat(ctx.target).then(
+      () => true,
+      () => false,
+    ),
   preview,
   inUse,
   stagedBytes: (artifacts) => snapshotOf(artifacts)?.details.rawSize ?? 0,
   companions,
   stage,
   beforeSwap: async (target) => {
-    if (await fs.stat(target).then(() => true, () => false)) assertExclusive(target);
+    if (
+      await fs.stat(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      assertExclusive(target);
   },
   verify,
 };

@@ -24,7 +24,15 @@ export function tableCounts(db: Database.Database): { name: string; rows: number
     .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name`)
     .pluck()
     .all() as string[];
-  return names.map((name) => ({ name, rows: Number(db.prepare(`SELECT count(*) FROM ${ident(name)}`).pluck().get()) }));
+  return names.map((name) => ({
+    name,
+    rows: Number(
+      db
+        .prepare(`SELECT count(*) FROM ${ident(name)}`)
+        .pluck()
+        .get(),
+    ),
+  }));
 }
 
 async function inspect(source: SqliteSource): Promise<{ bytes: number; files: number }> {
@@ -135,16 +143,24 @@ function openError(err: unknown, source: SqliteSource): LifeboatError {
   const code = (err as { code?: string }).code ?? '';
   const message = err instanceof Error ? err.message : String(err);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new LifeboatError('SOURCE_NOT_SQLITE', `${source.path} could not be read as a SQLite database: ${message}.`, 'Check the path, or repair the database with the application that owns it before backing it up.');
+    return new LifeboatError(
+      'SOURCE_NOT_SQLITE',
+      `${source.path} could not be read as a SQLite database: ${message}.`,
+      'Check the path, or repair the database with the application that owns it before backing it up.',
+    );
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new LifeboatError('SOURCE_READ_FAILED', `${source.path} stayed locked by another program for 10 seconds.`, 'Run the backup again when the application is less busy.');
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_READONLY')) {
-    return new LifeboatError('SOURCE_UNREADABLE', `${source.path} could not be opened: ${message}.`, 'Give the user running Lifeboat read permission on the database and its folder (SQLite needs the -wal and -shm files beside it).');
+    return new LifeboatError(
+      'SOURCE_UNREADABLE',
+      `${source.path} could not be opened: ${message}.`,
+      'Give the user running Lifeboat read permission on the database and its folder (SQLite needs the -wal and -shm files beside it).',
+    );
   }
   if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
-    return new LifeboatError('DISK_FULL', `Disk full while taking a snapshot of ${source.path}.`, 'Free space on the backup location\'s disk and run the backup again; nothing was sealed.');
+    return new LifeboatError('DISK_FULL', `Disk full while taking a snapshot of ${source.path}.`, "Free space on the backup location's disk and run the backup again; nothing was sealed.");
   }
   return new LifeboatError('SOURCE_READ_FAILED', `Reading ${source.path} failed: ${message}.`, 'Check that the database is healthy, then run the backup again.');
 }
@@ -195,7 +211,14 @@ export async function proveDatabase(file: string, details: SqliteDetails, checks
 }
 
 /** Rebuilds the database file from the artifact at `dest`, proving it is the recorded snapshot. */
-export async function expandSnapshot(reader: ArtifactReader, artifact: Artifact & { details: SqliteDetails }, dest: string, checks: DrillCheck[], signal: AbortSignal, onBytes: (n: number) => void): Promise<boolean> {
+export async function expandSnapshot(
+  reader: ArtifactReader,
+  artifact: Artifact & { details: SqliteDetails },
+  dest: string,
+  checks: DrillCheck[],
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<boolean> {
   const details = artifact.details;
   return timedCheck(checks, artifact.file, 'decompresses to the recorded snapshot', async () => {
     const got = await reader.materialize(artifact, dest, { signal, onBytes });
