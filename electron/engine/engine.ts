@@ -124,7 +124,7 @@ export class Engine implements EngineCore {
     const options = { stallMs: this.stallMs, graceMs: this.cancelGraceMs, environment: (ref: string) => this.catalog.findEnvironments(ref)[0] };
     try {
       const work = this.jobRunner.run(method, parsed.data, signals, options, (signal) => this.logged(handler, parsed.data, signal ? { ...ctx, signal } : ctx));
-      return await this.told(method, parsed.data, work);
+      return checkedResult(method, await this.told(method, parsed.data, work));
     } finally {
       if (job) this.jobs.delete(job);
     }
@@ -174,4 +174,17 @@ export class Engine implements EngineCore {
   environment(ref: string): Environment {
     return resolveEnvironment(this.catalog, ref);
   }
+}
+
+/**
+ * Under test (`LIFEBOAT_CHECK_RESULTS=1`, set by the test configuration for every process it starts)
+ * each result is parsed with its contract schema, so a handler whose result drifts from the contract
+ * fails the test that called it. Operators' runs skip it: a result is never refused after its work is done.
+ */
+function checkedResult<M extends MethodName>(method: M, result: ResultOf<M>): ResultOf<M> {
+  if (process.env.LIFEBOAT_CHECK_RESULTS !== '1') return result;
+  const parsed = api[method].result.safeParse(result);
+  if (parsed.success) return result;
+  const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(result)'}: ${i.message}`);
+  throw new LifeboatError('INTERNAL', `The result of ${method} does not match its contract: ${problems.join('; ')}.`, 'This is a bug in Lifeboat: the handler and shared/api.ts disagree.');
 }
