@@ -9,7 +9,5 @@ export default defineConfig({
     expect: { poll: { timeout: 30_000 } },
     // Integration and fault tests start processes and write real files; two workers fit 2 cores.
     maxWorkers: 2,
-    // Every engine the tests start (in process, and the CLI and web hosts they spawn) parses its results against the contract.
-    env: { LIFEBOAT_CHECK_RESULTS: '1' },
   },
 });

@@ -177,11 +177,11 @@ export class Engine implements EngineCore {
 }
 
 /**
- * Under test (`LIFEBOAT_CHECK_RESULTS=1`, set by the test configuration for every process it starts)
- * each result is parsed with its contract schema, so a handler whose result drifts from the contract
+ * Under test (`LIFEBOAT_CHECK_RESULTS=1`, which `checkResultsAgainstContract()` in test/support sets for a
+ * test file and the CLI and web hosts it starts) each result is parsed with its contract schema, so a handler whose result drifts from the contract
  * fails the test that called it. Operators' runs skip it: a result is never refused after its work is done.
  */
-function checkedResult<M extends MethodName>(method: M, result: ResultOf<M>): ResultOf<M> {
+export function checkedResult<M extends MethodName>(method: M, result: ResultOf<M>): ResultOf<M> {
   if (process.env.LIFEBOAT_CHECK_RESULTS !== '1') return result;
   const parsed = api[method].result.safeParse(result);
   if (parsed.success) return result;

@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { makeLiveData } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { failure, useTempDirs } from '../support/tools.js';
+import { checkResultsAgainstContract } from '../support/contract-check.js';
 
 const temp = useTempDirs();
 const engineAt = useEngines();
+
+checkResultsAgainstContract();
 
 describe('jobs: any door can name a call and cancel it', () => {
   it('cancels a running backup by its job name; nothing is sealed and the change is told', async () => {

@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { makeLiveData } from '../support/data.js';
 import { useEngines } from '../support/engine.js';
 import { failure, sqlite3, useTempDirs } from '../support/tools.js';
+import { checkResultsAgainstContract } from '../support/contract-check.js';
 
 const temp = useTempDirs();
 const engineAt = useEngines();
+
+checkResultsAgainstContract();
 
 describe("the environment editor's check", () => {
   it('reports every problem of a bad environment at once, with what is on disk', async () => {

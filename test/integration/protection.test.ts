@@ -6,6 +6,7 @@ import type { EnvironmentInput } from '../../shared/environment.js';
 import { makeLiveData, treeFingerprint } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { failure, jsonOf, runCli, useTempDirs, writeEnvFile } from '../support/tools.js';
+import { checkResultsAgainstContract } from '../support/contract-check.js';
 
 const temp = useTempDirs();
 const engineAt = useEngines();
@@ -19,6 +20,8 @@ async function protectedShop() {
   const set = await engine.call('backup.run', { env: 'prod' });
   return { root, engine, set };
 }
+
+checkResultsAgainstContract();
 
 describe('saving a protected environment in a way that weakens it needs the typed name', () => {
   it('lowering its protection, changing its location, removing a source or pointing one elsewhere is refused without it, and nothing is saved', async () => {

@@ -7,6 +7,7 @@ import type { Progress } from '../../shared/progress.js';
 import { makeLiveData, treeFingerprint } from '../support/data.js';
 import { demoEnvironment, useEngines } from '../support/engine.js';
 import { failure, sqlite3, useTempDirs } from '../support/tools.js';
+import { checkResultsAgainstContract } from '../support/contract-check.js';
 
 const temp = useTempDirs();
 const engineAt = useEngines();
@@ -41,6 +42,8 @@ function holdOpen(file: string): Promise<ChildProcess> {
   children.push(child);
   return new Promise((resolve) => child.stdout!.once('data', () => resolve(child)));
 }
+
+checkResultsAgainstContract();
 
 describe('restore.preflight: the checks a restore makes, run now', () => {
   it('FAILs for a set damaged after an earlier drill passed, naming the artifact, with the drill progress told', async () => {

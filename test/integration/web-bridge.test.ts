@@ -8,6 +8,7 @@ import { makeLiveData } from '../support/data.js';
 import { demoEnvironment } from '../support/engine.js';
 import { useTempDirs } from '../support/tools.js';
 import { useServedHosts, type ServedHost } from '../support/web-host.js';
+import { checkResultsAgainstContract } from '../support/contract-check.js';
 
 const temp = useTempDirs();
 const serve = useServedHosts();
@@ -23,6 +24,8 @@ function pageAt(host: ServedHost, hash: string, storage = new Map<string, string
   };
   return { page, replaced, storage };
 }
+
+checkResultsAgainstContract();
 
 describe('the web bridge against a real `lifeboat serve`', () => {
   it('has one function per contract method, exchanges the token once and keeps the session across a reload', async () => {
