@@ -28,7 +28,7 @@ function fileIn(dir: string, file: string): string {
 function filesIn(dir: string): Required<ArtifactFiles> {
   const files = folderArtifacts(dir);
   return {
-    create(file) {
+    async create(file) {
       fileIn(dir, file);
       return files.create(file);
     },
