@@ -63,3 +63,14 @@ export function budgetOf(artifact: Artifact): number {
       return artifact.size;
   }
 }
+
+/** Tells the count of each chunk that passes, unchanged: progress for plain bytes nobody needs hashed. */
+export class ByteCount extends Transform {
+  constructor(private readonly onBytes: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.onBytes(chunk.length);
+    done(null, chunk);
+  }
+}

@@ -4,7 +4,7 @@ import type { Artifact } from '../../../shared/manifest.js';
 import { cancelled } from '../errors.js';
 import { HashTap } from '../pipeline.js';
 import { scratchFile, type ArtifactFiles, type StoredFiles } from './artifact-files.js';
-import { budgetOf, ByteLimit, StoredCheck } from './checks.js';
+import { budgetOf, ByteCount, ByteLimit, StoredCheck } from './checks.js';
 import { stagesOf, type Packing } from './stages.js';
 
 /** What the codec writes into an artifact's manifest entry: its file and its bytes as stored. */
@@ -118,7 +118,8 @@ export class ArtifactCodec implements ArtifactWriter, ArtifactReader {
       .map((s) => s.decode());
     const chain: Chain = [this.files.open(artifact.file, { signal: opts.signal }), new StoredCheck(artifact), ...decode];
     if (decode.length) chain.push(new ByteLimit(budgetOf(artifact), artifact.file));
-    if (opts.onBytes) chain.push(new HashTap(opts.onBytes));
+    // Counting only: hashing the plain bytes here too would be a third SHA-256 over the same data.
+    if (opts.onBytes) chain.push(new ByteCount(opts.onBytes));
     chain.push(out);
     pipeline(chain, { signal: opts.signal }).catch((err: unknown) => out.destroy(err as Error));
     return out;
